@@ -1,0 +1,299 @@
+"""The graph's nodes: their kinds and labels, finding one by name, search, and describing one.
+
+All of it is built from SPARQL through a Backend, so it works on the embedded graph and on a
+remote endpoint alike; each index is built once per backend.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from .backends import Backend
+from .vocab import KINDS, PLM, PM, local_name, shorten
+
+
+class NodeNotFound(LookupError):
+    """No node matches the name; `suggestions` holds the closest labels."""
+
+    def __init__(self, name: str, suggestions: list["Hit"]):
+        self.name, self.suggestions = name, suggestions
+        hint = ""
+        if suggestions:
+            hint = " Did you mean: " + ", ".join(f"{h.label} ({h.id})" for h in suggestions[:5]) + "?"
+        super().__init__(f"No node called {name!r}.{hint}")
+
+
+@dataclass
+class Node:
+    iri: str
+    kinds: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)  # lang -> preferred label
+    alt_labels: list[str] = field(default_factory=list)
+    identifier: str | None = None
+
+    @property
+    def id(self) -> str:
+        return local_name(self.iri)
+
+    @property
+    def kind(self) -> str:
+        return self.kinds[0] if self.kinds else "resource"
+
+    @property
+    def label(self) -> str:
+        return self.labels.get("en") or self.labels.get("") or self.identifier or self.id
+
+
+@dataclass
+class Hit:
+    iri: str
+    id: str
+    label: str
+    kind: str
+    matched: str
+    score: float
+
+
+_LANGS = {"zh-hans": "zh-Hans", "zh-hant": "zh-Hant"}
+
+
+def _lang(tag: str | None) -> str:
+    """Oxigraph lower-cases language tags; give the Chinese ones back their usual spelling."""
+    tag = (tag or "").lower()
+    return _LANGS.get(tag, tag)
+
+
+def normalize(text: str) -> str:
+    """Case-, width- and space-insensitive form used for matching (full-width brackets become ASCII)."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(text.replace("_", " ").split())
+
+
+_KIND_ORDER = {cls: i for i, (cls, _) in enumerate(KINDS)}
+_KIND_NAME = dict(KINDS)
+
+
+def index(backend: Backend) -> dict[str, Node]:
+    """Every subject of the graph with its kinds and labels, keyed by IRI."""
+
+    def build() -> dict[str, Node]:
+        nodes: dict[str, Node] = {}
+        types = backend.select("SELECT ?n ?t WHERE { ?n a ?t FILTER(isIRI(?n)) }")
+        for n, t in types.rows:
+            node = nodes.setdefault(n.value, Node(n.value))
+            if t.value.startswith(PLM) and t.value[len(PLM):] in _KIND_NAME:
+                node.kinds.append(t.value[len(PLM):])
+        for node in nodes.values():
+            node.kinds = [_KIND_NAME[k] for k in sorted(node.kinds, key=_KIND_ORDER.get)]
+        labels = backend.select(
+            "SELECT ?n ?p ?l WHERE { VALUES ?p { skos:prefLabel skos:altLabel rdfs:label dcterms:identifier "
+            "dcterms:title } ?n ?p ?l FILTER(isIRI(?n)) }"
+        )
+        for n, p, lit in labels.rows:
+            node = nodes.setdefault(n.value, Node(n.value))
+            prop = shorten(p.value)
+            if prop == "skos:altLabel":
+                node.alt_labels.append(lit.value)
+            elif prop == "dcterms:identifier":
+                node.identifier = lit.value
+            elif prop == "dcterms:title":
+                node.labels.setdefault(_lang(lit.lang), lit.value)
+            elif prop in ("skos:prefLabel", "rdfs:label"):
+                node.labels.setdefault(_lang(lit.lang), lit.value)
+        return nodes
+
+    return backend.memo("nodes.index", build)
+
+
+def _names(node: Node) -> list[str]:
+    names = list(node.labels.values()) + node.alt_labels + [node.id]
+    if node.identifier:
+        names.append(node.identifier)
+    return names
+
+
+def search(backend: Backend, text: str, *, limit: int = 10, kinds: set[str] | None = None) -> list[Hit]:
+    """Nodes whose labels (English or Chinese, either script, any alias) match `text`.
+
+    Case-insensitive, tolerant of small typos: exact matches rank first, then prefixes, then
+    substrings, then fuzzy matches (rapidfuzz) above a similarity cutoff.
+    """
+    from rapidfuzz import fuzz
+
+    query = normalize(text)
+    if not query:
+        return []
+    best: dict[str, Hit] = {}
+    for node in index(backend).values():
+        if kinds and node.kind not in kinds:
+            continue
+        for name in _names(node):
+            cand = normalize(name)
+            if cand == query:
+                score = 100.0
+            elif cand.startswith(query):
+                score = 96.0 - min(len(cand) - len(query), 20) * 0.1
+            elif query in cand:
+                score = 90.0 - min(len(cand) - len(query), 40) * 0.1
+            else:
+                score = fuzz.ratio(query, cand)
+                if len(query) >= 4 and len(cand) > len(query):
+                    score = max(score, fuzz.partial_ratio(query, cand) - 5)
+                if score < 80:
+                    continue
+                score = min(score, 89.0)
+            hit = best.get(node.iri)
+            if hit is None or score > hit.score:
+                best[node.iri] = Hit(node.iri, node.id, node.label, node.kind, name, score)
+    kind_rank = {name: i for i, (_, name) in enumerate(KINDS)}
+    hits = sorted(best.values(), key=lambda h: (-h.score, kind_rank.get(h.kind, 99), h.label))
+    return hits[:limit]
+
+
+def resolve(backend: Backend, name: str) -> Node:
+    """The node a user means by `name`: an IRI, `pm:X`, a local id, a claim id or an exact label.
+
+    Raises:
+        NodeNotFound: with the closest matches as suggestions.
+    """
+    nodes = index(backend)
+    name = name.strip()
+    for iri in (name, PM + name, PM + name.removeprefix("pm:"), PM + "claim-" + name):
+        if iri in nodes:
+            return nodes[iri]
+    hits = search(backend, name, limit=5)
+    if hits and hits[0].score == 100.0:
+        exact = [h for h in hits if h.score == 100.0]
+        return nodes[exact[0].iri]
+    raise NodeNotFound(name, hits)
+
+
+# ---------------------------------------------------------------------------------------------
+# Describe
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Relation:
+    predicate: str      # IRI
+    label: str          # how to read it from the described node
+    node: Node | None   # the node at the other end (None for a blank node)
+
+
+@dataclass
+class ClaimRef:
+    iri: str
+    id: str
+    section: str
+    text: str
+    papers: list[tuple[str, str, str | None]] = field(default_factory=list)  # (iri, title, arXiv id)
+
+
+@dataclass
+class Description:
+    node: Node
+    definition: str | None
+    facts: list[tuple[str, str]]          # (property, value) for literal-valued properties
+    outgoing: list[Relation]
+    incoming: list[Relation]
+    claims: list[ClaimRef]                 # claims about the node
+    contrasts: list[tuple[ClaimRef, ClaimRef]]
+
+
+def _property_labels(backend: Backend) -> dict[str, tuple[str, str]]:
+    def build():
+        rows = backend.select(
+            "SELECT ?p ?l ?inv WHERE { ?p rdfs:label ?l OPTIONAL { ?p plm:inverseLabel ?inv } }"
+        ).rows
+        out = {p.value: (lab.value, inv.value if inv else f"is {lab.value} of") for p, lab, inv in rows}
+        std = {
+            "http://purl.org/dc/terms/creator": ("organisation", "created"),
+            "http://www.w3.org/2004/02/skos/core#inScheme": ("in scheme", "contains"),
+            "http://purl.org/dc/terms/isPartOf": ("is part of", "has part"),
+            "http://purl.org/spar/cito/cites": ("cites", "is cited by"),
+            "http://www.w3.org/ns/prov#wasDerivedFrom": ("derived from", "is the source of"),
+            "http://purl.org/dc/terms/source": ("source", "is the source of"),
+            "https://schema.org/url": ("web page", "is the web page of"),
+        }
+        for k, v in std.items():
+            out.setdefault(k, v)
+        return out
+
+    return backend.memo("nodes.property_labels", build)
+
+
+def property_label(backend: Backend, predicate: str, inverse: bool = False) -> str:
+    labels = _property_labels(backend).get(predicate)
+    if labels is None:
+        name = shorten(predicate)
+        return f"is {name} of" if inverse else name
+    return labels[1] if inverse else labels[0]
+
+
+def claims(backend: Backend) -> dict[str, ClaimRef]:
+    """Every claim, keyed by IRI, with its section and cited papers."""
+
+    def build():
+        out: dict[str, ClaimRef] = {}
+        rows = backend.select(
+            "SELECT ?c ?id ?sid ?text WHERE { ?c a plm:Claim ; dcterms:identifier ?id ; schema:text ?text ; "
+            "plm:section/dcterms:identifier ?sid }"
+        ).rows
+        for c, cid, sid, text in rows:
+            out[c.value] = ClaimRef(c.value, cid.value, sid.value, text.value)
+        for c, w, title, arxiv in backend.select(
+            "SELECT ?c ?w ?title ?arxiv WHERE { ?c a plm:Claim ; cito:cites ?w . ?w dcterms:title ?title "
+            "OPTIONAL { ?w plm:arxivId ?arxiv } }"
+        ).rows:
+            if c.value in out:
+                out[c.value].papers.append((w.value, title.value, arxiv.value if arxiv else None))
+        return out
+
+    return backend.memo("nodes.claims", build)
+
+
+def claim_sort_key(ref: ClaimRef) -> tuple:
+    section, _, number = ref.id.partition(".")
+    return (section == "F", int(section[1:]) if section[1:].isdigit() else 0, int(number or 0))
+
+
+def describe(backend: Backend, name: str) -> Description:
+    """A node's labels, description, facts, relations both ways and the claims about it."""
+    node = resolve(backend, name)
+    nodes = index(backend)
+    iri = f"<{node.iri}>"
+    out_rows = backend.select(f"SELECT ?p ?o WHERE {{ {iri} ?p ?o }}").rows
+    in_rows = backend.select(f"SELECT ?s ?p WHERE {{ ?s ?p {iri} FILTER(isIRI(?s)) }}").rows
+    definition = None
+    facts, outgoing, incoming = [], [], []
+    skip = {"http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "http://www.w3.org/2004/02/skos/core#prefLabel",
+            "http://www.w3.org/2004/02/skos/core#altLabel", "http://www.w3.org/2004/02/skos/core#inScheme"}
+    for p, o in out_rows:
+        if p.value in skip:
+            continue
+        if p.value == "http://www.w3.org/2004/02/skos/core#definition":
+            definition = o.value
+        elif o.kind == "literal":
+            facts.append((property_label(backend, p.value), o.value + (f" @{o.lang}" if o.lang else "")))
+        elif o.kind == "uri" and o.value in nodes:
+            outgoing.append(Relation(p.value, property_label(backend, p.value), nodes[o.value]))
+        elif o.kind == "uri":
+            facts.append((property_label(backend, p.value), o.value))
+    for s, p in in_rows:
+        if p.value in skip or s.value not in nodes:
+            continue
+        incoming.append(Relation(p.value, property_label(backend, p.value, inverse=True), nodes[s.value]))
+    all_claims = claims(backend)
+    about = backend.select(f"SELECT ?c WHERE {{ ?c plm:about {iri} }}").rows
+    refs = sorted((all_claims[c.value] for (c,) in about if c.value in all_claims), key=claim_sort_key)
+    if "claim" in node.kinds or node.iri in all_claims:
+        refs = []
+    contrast_rows = backend.select(
+        f"SELECT ?a ?b WHERE {{ ?a plm:contrastsWith ?b . {{ ?a plm:about {iri} }} UNION {{ VALUES ?a {{ {iri} }} }} }}"
+    ).rows
+    contrasts = [(all_claims[a.value], all_claims[b.value]) for a, b in contrast_rows
+                 if a.value in all_claims and b.value in all_claims]
+    order = lambda r: (r.label, r.node.label if r.node else "")  # noqa: E731
+    return Description(node, definition, sorted(facts), sorted(outgoing, key=order),
+                       sorted(incoming, key=order), refs, contrasts)

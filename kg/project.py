@@ -1,0 +1,48 @@
+"""Projecting the RDF graph onto networkx.
+
+Only relations between named nodes become edges: rdf:type, literals and blank nodes stay out, so
+paths do not run through class hubs such as plm:Model (see shared performance notes).
+"""
+
+from __future__ import annotations
+
+from .backends import Backend
+from .nodes import index
+from .vocab import RDF, shorten
+
+_SKIP = (RDF + "type", "http://www.w3.org/2004/02/skos/core#inScheme")
+
+
+def to_networkx(backend: Backend, *, include_claims: bool = True):
+    """A networkx.MultiDiGraph with one edge per IRI-to-IRI triple, keyed by the predicate IRI.
+
+    Nodes carry `label` (English), `kind` and `id`; edges carry `label` (the predicate's name).
+
+    Example:
+        >>> from kg import open_backend
+        >>> g = to_networkx(open_backend())
+        >>> g.nodes["https://w3id.org/plm-map/id/XLNet"]["label"]
+        'XLNet'
+    """
+    import networkx as nx
+
+    from .nodes import property_label
+
+    nodes = index(backend)
+    rows = backend.select("SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(isIRI(?s) && isIRI(?o)) }").rows
+    g = nx.MultiDiGraph()
+    for s, p, o in rows:
+        if p.value in _SKIP or s.value not in nodes or o.value not in nodes:
+            continue
+        if not include_claims and ("claim" in nodes[s.value].kinds or "claim" in nodes[o.value].kinds):
+            continue
+        g.add_edge(s.value, o.value, key=p.value, label=property_label(backend, p.value), predicate=shorten(p.value))
+    for iri in g.nodes:
+        node = nodes[iri]
+        g.nodes[iri].update(label=node.label, kind=node.kind, id=node.id)
+    return g
+
+
+def semantic_graph(backend: Backend):
+    """The projection without claims, sections and provenance: concepts and their relations."""
+    return backend.memo("project.semantic", lambda: to_networkx(backend, include_claims=False))

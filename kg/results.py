@@ -1,0 +1,175 @@
+"""Query results, independent of the engine that produced them, and their output formats.
+
+Both backends (the embedded engine and a remote SPARQL endpoint) return these types, so every
+caller, the CLI's writers and the explorer see the same thing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+
+from .vocab import shorten
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+
+@dataclass(frozen=True)
+class Term:
+    """An RDF term: kind is 'uri', 'bnode' or 'literal' (the names of SPARQL's JSON results)."""
+
+    kind: str
+    value: str
+    datatype: str | None = None
+    lang: str | None = None
+
+    @property
+    def is_iri(self) -> bool:
+        return self.kind == "uri"
+
+    def n3(self) -> str:
+        """N-Triples syntax of the term."""
+        if self.kind == "uri":
+            return f"<{self.value}>"
+        if self.kind == "bnode":
+            return f"_:{self.value}"
+        text = json.dumps(self.value, ensure_ascii=False)
+        if self.lang:
+            return f"{text}@{self.lang}"
+        if self.datatype and self.datatype != XSD_STRING:
+            return f"{text}^^<{self.datatype}>"
+        return text
+
+    def display(self) -> str:
+        """Short human form: prefixed IRIs, bare literal values."""
+        if self.kind == "uri":
+            return shorten(self.value)
+        if self.kind == "bnode":
+            return f"_:{self.value}"
+        return self.value
+
+    def to_json(self) -> dict:
+        out = {"type": self.kind, "value": self.value}
+        if self.lang:
+            out["xml:lang"] = self.lang
+        elif self.datatype and self.datatype not in (XSD_STRING, RDF_LANGSTRING):
+            out["datatype"] = self.datatype
+        return out
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Term":
+        kind = {"typed-literal": "literal"}.get(d["type"], d["type"])
+        return cls(kind, d["value"], d.get("datatype"), d.get("xml:lang"))
+
+
+@dataclass
+class SelectResult:
+    variables: list[str]
+    rows: list[tuple]  # tuples of Term or None (unbound)
+    truncated: bool = False
+    elapsed: float = 0.0
+    form: str = field(default="SELECT", init=False)
+
+    def dicts(self) -> list[dict]:
+        """Rows as {variable: display string} (unbound variables are absent)."""
+        return [
+            {v: t.display() for v, t in zip(self.variables, row) if t is not None} for row in self.rows
+        ]
+
+    def column(self, name: str) -> list[Term | None]:
+        i = self.variables.index(name)
+        return [row[i] for row in self.rows]
+
+
+@dataclass
+class AskResult:
+    value: bool
+    elapsed: float = 0.0
+    truncated: bool = field(default=False, init=False)
+    form: str = field(default="ASK", init=False)
+
+
+@dataclass
+class GraphResult:
+    triples: list[tuple]  # (Term, Term, Term)
+    truncated: bool = False
+    elapsed: float = 0.0
+    form: str = field(default="CONSTRUCT", init=False)
+
+
+Result = SelectResult | AskResult | GraphResult
+
+# ---------------------------------------------------------------------------------------------
+# Writers
+# ---------------------------------------------------------------------------------------------
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(term: Term | None, short: bool, guard_formulas: bool) -> str:
+    if term is None:
+        return ""
+    text = term.display() if short else term.value
+    if guard_formulas and text.startswith(FORMULA_START):
+        text = "'" + text  # a spreadsheet must not run a cell as a formula
+    return text
+
+
+def to_csv(result: SelectResult, *, guard_formulas: bool = False) -> str:
+    """SPARQL 1.1 CSV results (plain values). `guard_formulas` prefixes cells a spreadsheet would run."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(result.variables)
+    for row in result.rows:
+        w.writerow([_cell(t, False, guard_formulas) for t in row])
+    return buf.getvalue()
+
+
+def to_tsv(result: SelectResult) -> str:
+    """SPARQL 1.1 TSV results (terms in N-Triples syntax)."""
+    lines = ["\t".join(f"?{v}" for v in result.variables)]
+    for row in result.rows:
+        lines.append("\t".join("" if t is None else t.n3() for t in row))
+    return "\n".join(lines) + "\n"
+
+
+def to_json(result: SelectResult | AskResult) -> str:
+    """SPARQL 1.1 Query Results JSON."""
+    if isinstance(result, AskResult):
+        return json.dumps({"head": {}, "boolean": result.value})
+    bindings = [
+        {v: t.to_json() for v, t in zip(result.variables, row) if t is not None} for row in result.rows
+    ]
+    return json.dumps(
+        {"head": {"vars": result.variables}, "results": {"bindings": bindings}}, ensure_ascii=False, indent=1
+    )
+
+
+def to_ntriples(result: GraphResult) -> str:
+    return "".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in result.triples)
+
+
+def to_table(result: Result, *, max_width: int = 60) -> str:
+    """A plain-text table for the terminal, IRIs shortened with the project's prefixes."""
+    if isinstance(result, AskResult):
+        return "yes" if result.value else "no"
+    if isinstance(result, GraphResult):
+        header, rows = ["subject", "predicate", "object"], [
+            [t.display() for t in triple] for triple in result.triples
+        ]
+    else:
+        header = result.variables
+        rows = [[_cell(t, True, False) for t in row] for row in result.rows]
+
+    def clip(s: str) -> str:
+        s = s.replace("\n", " ")
+        return s if len(s) <= max_width else s[: max_width - 1] + "…"
+
+    rows = [[clip(c) for c in r] for r in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+    fmt = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    out = [fmt(header), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows]
+    return "\n".join(out)
