@@ -44,14 +44,26 @@ class QuerySyntaxError(ValueError):
 QueryError = (QueryRefused, QuerySyntaxError, QueryTimeout, QueryFailed)
 
 
-def _syntax_message(raw: str, line_offset: int = 0) -> str:
-    # Oxigraph says "error at 3:11: expected one of ..."; say it in words.
-    if raw.startswith("error at "):
-        where, _, rest = raw[len("error at "):].partition(": ")
-        line, _, col = where.partition(":")
-        if line.isdigit() and col.isdigit():
-            return f"Syntax error at line {int(line) - line_offset}, column {col}: {rest}"
-    return f"Syntax error: {raw}"
+def _syntax_message(raw: str, line_offset: int = 0, text: str | None = None) -> str:
+    """Oxigraph says `error at 3:11: expected one of ABS, AVG, ..., [_]`; say it in words, drop the
+    parser's character classes, and show the line with a caret under the column."""
+    if not raw.startswith("error at "):
+        return f"Syntax error: {raw}"
+    where, _, rest = raw[len("error at "):].partition(": ")
+    line_s, _, col_s = where.partition(":")
+    if not (line_s.isdigit() and col_s.isdigit()):
+        return f"Syntax error: {raw}"
+    line, col = int(line_s) - line_offset, int(col_s)
+    expected = rest.removeprefix("expected one of ").removeprefix("expected ")
+    items = [i.strip() for i in expected.replace("\n", " ").split(", ")]
+    words = [i for i in items if i and not i.startswith(("[", "'", "|")) and "..=" not in i]
+    hint = f"expected {', '.join(words)}" if words else "unexpected text here"
+    message = f"Syntax error at line {line}, column {col}: {hint}"
+    if text is not None:
+        lines = text.splitlines()
+        if 1 <= line <= len(lines):
+            message += f"\n  {lines[line - 1]}\n  {' ' * max(col - 1, 0)}^"
+    return message
 
 
 class Backend:
@@ -151,7 +163,7 @@ class EmbeddedBackend(Backend):
         try:
             return self._worker.run(text, timeout=timeout, max_rows=max_rows)
         except SyntaxError as e:
-            raise QuerySyntaxError(_syntax_message(str(e))) from None
+            raise QuerySyntaxError(_syntax_message(str(e), text=text)) from None
 
     def _run_trusted(self, text):
         t0 = time.perf_counter()
@@ -174,6 +186,7 @@ class EndpointBackend(Backend):
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ValueError(f"Not an http(s) SPARQL endpoint URL: {url!r}")
         self.url = url
+        self._last_text: str | None = None
         loopback = parsed.hostname in ("127.0.0.1", "localhost", "::1")
         handlers = [urllib.request.ProxyHandler({})] if loopback else []
         self._opener = urllib.request.build_opener(*handlers)
@@ -204,7 +217,7 @@ class EndpointBackend(Backend):
             body = e.read(2000).decode("utf-8", "replace").strip()
             if e.code == 400 and ("error at" in body or "yntax" in body or "Parse" in body):
                 raise QuerySyntaxError(
-                    _syntax_message(body.splitlines()[0] if body else str(e), line_offset)
+                    _syntax_message(body.splitlines()[0] if body else str(e), line_offset, self._last_text)
                 ) from None
             raise QueryFailed(f"the endpoint answered HTTP {e.code}: {body[:300]}") from None
         except TimeoutError:
@@ -237,6 +250,7 @@ class EndpointBackend(Backend):
     def _run(self, text, form, timeout, max_rows):
         t0 = time.perf_counter()
         head = prologue()
+        self._last_text = text
         body, _ = self._request(head + text, form, timeout, line_offset=head.count("\n"))
         return self._parse(body, form, max_rows, time.perf_counter() - t0)
 

@@ -1,14 +1,14 @@
 """Projecting the RDF graph onto networkx.
 
-Only relations between named nodes become edges: rdf:type, literals and blank nodes stay out, so
-paths do not run through class hubs such as plm:Model (see shared performance notes).
+Only relations between the data's named nodes become edges: rdf:type, literals, blank nodes and
+the ontology's own terms stay out, so paths do not run through class hubs such as plm:Model.
 """
 
 from __future__ import annotations
 
 from .backends import Backend
 from .nodes import index
-from .vocab import RDF, shorten
+from .vocab import PM, RDF, shorten
 
 _SKIP = (RDF + "type", "http://www.w3.org/2004/02/skos/core#inScheme")
 
@@ -33,6 +33,8 @@ def to_networkx(backend: Backend, *, include_claims: bool = True):
     g = nx.MultiDiGraph()
     for s, p, o in rows:
         if p.value in _SKIP or s.value not in nodes or o.value not in nodes:
+            continue
+        if not (s.value.startswith(PM) and o.value.startswith(PM)):  # the ontology's own terms stay out
             continue
         if not include_claims and ("claim" in nodes[s.value].kinds or "claim" in nodes[o.value].kinds):
             continue
