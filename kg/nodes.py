@@ -272,8 +272,8 @@ def describe(backend: Backend, name: str) -> Description:
     for p, o in out_rows:
         if p.value in skip:
             continue
-        if p.value == "http://www.w3.org/2004/02/skos/core#definition":
-            definition = o.value
+        if p.value in ("http://www.w3.org/2004/02/skos/core#definition", "https://schema.org/text"):
+            definition = o.value  # a concept's description, or a claim's statement
         elif o.kind == "literal":
             facts.append((property_label(backend, p.value), o.value + (f" @{o.lang}" if o.lang else "")))
         elif o.kind == "uri" and o.value in nodes:

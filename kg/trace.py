@@ -182,7 +182,13 @@ def fixes(backend: Backend, start: str, *, inherited: bool = False) -> list[Chai
                     paths.append(path)
     unique = list(dict.fromkeys(tuple(p) for p in paths))
     chains = [_chain(backend, g, list(p)) for p in unique]
-    chains.sort(key=lambda c: (len(c.hops), any(h.predicate == EASES for h in c.hops), c.text()))
+
+    def reading_order(c: Chain):  # the survey's order of the claims that name the weakness
+        weakness_hop = next(h for h in c.hops if h.target.kind == "weakness" or h.source.kind == "weakness")
+        first = min((claim_sort_key(r) for r in weakness_hop.evidence), default=(True, 99, 0))
+        return (len(c.hops), first, any(h.predicate == EASES for h in c.hops), c.text())
+
+    chains.sort(key=reading_order)
     return chains
 
 
