@@ -25,6 +25,9 @@ EPILOG = """examples:
   kg query "SELECT ?m WHERE { ?m plm:improvesOn pm:BERT }"
   kg query --example 11 --format json  run an example query (kg examples lists them)
   kg export --format jsonld -o graph.jsonld
+  kg demo list -v                      the PyTorch demos, the claims they check and their parameters
+  kg demo run attention-scaling --d_max 2048
+  kg verify                            run every claim check; write verification/results.trig and report.md
 
 Prefixes plm:, pm:, skos:, dcterms:, schema:, prov:, cito:, rdf:, rdfs:, owl:, xsd: are declared
 in every query. Set $PLM_MAP_ENDPOINT (or pass --endpoint) to read a SPARQL endpoint instead."""
@@ -214,6 +217,117 @@ def cmd_stats(args, backend) -> int:
     return 0
 
 
+class ProgressBar:
+    """A one-line progress bar on standard error."""
+
+    def __init__(self, width: int = 30):
+        self.width, self.last = width, ""
+
+    def __call__(self, fraction: float, message: str) -> None:
+        filled = int(round(self.width * max(0.0, min(1.0, fraction))))
+        line = f"[{'#' * filled}{'-' * (self.width - filled)}] {fraction:4.0%} {message}"[:110]
+        sys.stderr.write("\r" + line.ljust(len(self.last)))
+        sys.stderr.flush()
+        self.last = line
+
+    def close(self) -> None:
+        if self.last:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _demo_params(extra: list[str]) -> dict:
+    """`--name value` and `--name=value` pairs after the demo id."""
+    params, i = {}, 0
+    while i < len(extra):
+        token = extra[i]
+        if not token.startswith("--") or token == "--":
+            raise CliError(f"unexpected argument {token!r}; give parameters as --name value")
+        name, eq, value = token[2:].partition("=")
+        if not eq:
+            if i + 1 >= len(extra):
+                raise CliError(f"parameter --{name} needs a value")
+            value, i = extra[i + 1], i + 1
+        params[name.replace("-", "_")] = value
+        i += 1
+    return params
+
+
+def cmd_demo_list(args, backend) -> int:
+    import mechanisms
+
+    if args.json:
+        _write(args, json.dumps([{
+            "id": d.id, "title": d.title, "title_zh": d.title_zh, "claims": list(d.claims),
+            "mechanisms": list(d.mechanisms), "params": [p.describe() for p in d.params]}
+            for d in mechanisms.DEMOS], ensure_ascii=False, indent=1))
+        return 0
+    for d in mechanisms.DEMOS:
+        print(f"{d.id:<26} {', '.join(d.claims):<28} {d.title}")
+        if args.verbose:
+            for p in d.params:
+                bounds = f"[{p.low:g}, {p.high:g}]" if p.low is not None else (
+                    "{" + ", ".join(p.choices) + "}" if p.choices else "")
+                print(f"    --{p.name:<18} {p.kind.__name__:<5} default {p.default!s:<8} {bounds:<16} {p.help}")
+    return 0
+
+
+def cmd_demo_run(args, backend, extra: list[str]) -> int:
+    import mechanisms
+
+    demo = mechanisms.get(args.id)
+    params = demo.validate(_demo_params(extra))  # refused here, before anything is allocated
+    bar = None if args.json else ProgressBar()
+    try:
+        result = demo.run(params, seed=args.seed, device=args.device, progress=bar)
+    finally:
+        if bar:
+            bar.close()
+    if args.json:
+        _write(args, result.to_json())
+        return 0
+    print(f"{demo.title}   ({demo.id})")
+    print(f"  {demo.title_zh}")
+    print("  parameters: " + ", ".join(f"{k}={v}" for k, v in result.params.items()) + f", seed={result.seed}")
+    print()
+    for v in result.verdicts:
+        print(f"{v.claim:<7} {v.verdict.upper():<13} " + textwrap.fill(v.explanation, 90, subsequent_indent=" " * 21))
+    print()
+    keys = {v.key for v in result.verdicts if v.key}
+    for name, value in result.metrics.items():
+        if name in keys or args.all_metrics:
+            print(f"  {name:<32} {value:.6g}" if isinstance(value, float) else f"  {name:<32} {value}")
+    if result.timings:
+        print("  timings (s): " + ", ".join(f"{k}={v:.4g}" for k, v in result.timings.items()))
+    print(f"\n{len(result.plots)} plot(s): " + "; ".join(p.title for p in result.plots))
+    print(f"ran in {result.runtime:.2f} s on {result.device}")
+    return 0
+
+
+def cmd_verify(args, backend) -> int:
+    import mechanisms
+    from mechanisms import verify as verify_mod
+
+    demos = [mechanisms.get(i) for i in args.only] if args.only else None
+    bar = ProgressBar()
+    try:
+        results = verify_mod.verify(demos, seed=args.seed, progress=bar)
+    finally:
+        bar.close()
+    rows = verify_mod.rows(results)
+    print(f"{'claim':<7} {'verdict':<13} {'key number':<44} demo")
+    for row in rows:
+        key = f"{row.key} = {verify_mod.fmt(row.value)}" if row.key else ""
+        print(f"{row.claim:<7} {row.verdict:<13} {key:<44} {row.demo}")
+    counts = {v: sum(r.verdict == v for r in rows) for v in ("supports", "contradicts", "inconclusive")}
+    print(f"\n{len(rows)} checks: " + ", ".join(f"{n} {v}" for v, n in counts.items())
+          + f"; {sum(r.runtime for r in results):.1f} s of demo time")
+    out_dir = Path(args.out) if args.out else verify_mod.OUT_DIR
+    trig, md = verify_mod.write(results, out_dir)
+    print(f"wrote {trig} (named graph {verify_mod.GRAPH}) and {md}", file=sys.stderr)
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------
 # Parser
 # ---------------------------------------------------------------------------------------------
@@ -282,13 +396,54 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stats", parents=[common], help="count triples, nodes per class and property uses")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("demo", help="list or run the PyTorch demos that check the survey's claims")
+    demo_sub = p.add_subparsers(dest="demo_command", metavar="list|run", required=True)
+    q = demo_sub.add_parser("list", help="every demo with the claims it checks")
+    q.add_argument("--verbose", "-v", action="store_true", help="also list each demo's parameters and bounds")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_demo_list, local=True)
+    q = demo_sub.add_parser("run", help="run one demo: kg demo run ID [--name value ...]",
+                            description="Run one demo and print its verdict per claim. Parameters follow the id as "
+                            "--name value (see `kg demo list -v`); out-of-range values are refused before anything "
+                            "runs.")
+    q.add_argument("id")
+    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--device", default="cpu", choices=("cpu", "cuda", "mps"))
+    q.add_argument("--json", action="store_true", help="print the whole result (metrics, plot data) as JSON")
+    q.add_argument("--all-metrics", action="store_true", help="print every metric, not only the key ones")
+    q.add_argument("--output", "-o", help="with --json: write to a file")
+    q.set_defaults(func=cmd_demo_run, local=True, takes_extra=True)
+
+    p = sub.add_parser("verify", help="run every claim check; print claim → verdict and write RDF and a report",
+                       description="Run every demo at its defaults, print the table claim → verdict → key number, "
+                       "and write verification/results.trig (PROV-O, loaded as a named graph) and "
+                       "verification/report.md.")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--only", nargs="+", metavar="ID", help="run only these demos")
+    p.add_argument("--out", metavar="DIR", help="where to write results.trig and report.md (default: verification/)")
+    p.set_defaults(func=cmd_verify, local=True)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     from .nodes import NodeNotFound
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "takes_extra", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if getattr(args, "local", False):  # demo commands do not read the graph
+        from mechanisms import ParamError
+
+        try:
+            if getattr(args, "takes_extra", False):
+                return args.func(args, None, extra)
+            return args.func(args, None)
+        except (ParamError, CliError, KeyError) as e:
+            msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+            print(f"kg: error: {msg}", file=sys.stderr)
+            return 1
     try:
         backend = open_backend(args.endpoint)
     except (GraphSyntaxError, ValueError, FileNotFoundError) as e:

@@ -6,8 +6,10 @@ import os
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-GRAPH_FILES = ("ontology.ttl", "survey.ttl", "claims.ttl")
+GRAPH_FILES = ("ontology.ttl", "survey.ttl", "claims.ttl", "demos.ttl")
 SHAPES_FILE = DATA_DIR / "shapes.ttl"
+# written by `kg verify`; loaded into its own named graph when present
+VERIFICATION_FILE = DATA_DIR.parent / "verification" / "results.trig"
 
 _FORMATS = {".ttl": "TURTLE", ".nt": "N_TRIPLES", ".nq": "N_QUADS", ".trig": "TRIG"}
 
@@ -22,11 +24,15 @@ class GraphSyntaxError(ValueError):
 
 
 def default_sources() -> list[Path]:
-    """The survey graph's files, or the files named in $PLM_MAP_GRAPH (separated by os.pathsep)."""
+    """The survey graph's files (and the last verification run's results, if any), or the files
+    named in $PLM_MAP_GRAPH (separated by os.pathsep)."""
     env = os.environ.get("PLM_MAP_GRAPH")
     if env:
         return [Path(p) for p in env.split(os.pathsep) if p]
-    return [DATA_DIR / name for name in GRAPH_FILES]
+    sources = [DATA_DIR / name for name in GRAPH_FILES]
+    if VERIFICATION_FILE.exists():
+        sources.append(VERIFICATION_FILE)
+    return sources
 
 
 def load_store(sources: list[Path]):

@@ -26,15 +26,17 @@ PREFIXES = {
 PLM_CLASSES = (
     "Concept", "Model", "Mechanism", "Weakness", "FeatureExtractor", "Objective", "Stage",
     "Representation", "ImprovementDirection", "Organisation", "Paper", "Reference", "Survey",
-    "Section", "Claim", "Demo",
+    "Section", "Claim", "Demo", "DemoRun", "Finding", "Measurement",
 )
 PLM_PROPERTIES = (
     "inverseLabel", "hasWeakness", "addresses", "eases", "usedBy", "introducedBy", "improvesOn",
     "improvementDirection", "featureExtractor", "objective", "representation", "paper",
     "longRangeRank", "perLayerComplexity", "sequentialOperations", "maximumPathLength", "computation",
     "arxivId", "surveyRef", "surveyCitation", "question", "section", "about", "backs",
-    "contrastsWith", "suggestedCheck", "checkedBy", "demonstratedBy", "demoId",
+    "contrastsWith", "suggestedCheck", "checkedBy", "demonstratedBy", "demoId", "module",
+    "parameters", "seed", "runtimeSeconds", "measured", "onClaim", "verdict", "keyMetric", "keyValue",
 )
+VERIFICATION_GRAPH = "https://w3id.org/plm-map/graph/verification"
 PLM_TERMS = PLM_CLASSES + PLM_PROPERTIES
 
 # The kinds a node can have, most specific first (a node typed Model and FeatureExtractor is a model).
