@@ -13,7 +13,7 @@ from .vocab import PM, RDF, shorten
 _SKIP = (RDF + "type", "http://www.w3.org/2004/02/skos/core#inScheme")
 
 
-def to_networkx(backend: Backend, *, include_claims: bool = True):
+def to_networkx(backend: Backend, *, include_claims: bool = True, include_demos: bool = True):
     """A networkx.MultiDiGraph with one edge per IRI-to-IRI triple, keyed by the predicate IRI.
 
     Nodes carry `label` (English), `kind` and `id`; edges carry `label` (the predicate's name).
@@ -38,6 +38,8 @@ def to_networkx(backend: Backend, *, include_claims: bool = True):
             continue
         if not include_claims and ("claim" in nodes[s.value].kinds or "claim" in nodes[o.value].kinds):
             continue
+        if not include_demos and ("demo" in nodes[s.value].kinds or "demo" in nodes[o.value].kinds):
+            continue
         g.add_edge(s.value, o.value, key=p.value, label=property_label(backend, p.value), predicate=shorten(p.value))
     for iri in g.nodes:
         node = nodes[iri]
@@ -46,5 +48,5 @@ def to_networkx(backend: Backend, *, include_claims: bool = True):
 
 
 def semantic_graph(backend: Backend):
-    """The projection without claims, sections and provenance: concepts and their relations."""
-    return backend.memo("project.semantic", lambda: to_networkx(backend, include_claims=False))
+    """The projection without claims and demos: concepts and their relations."""
+    return backend.memo("project.semantic", lambda: to_networkx(backend, include_claims=False, include_demos=False))

@@ -1,0 +1,112 @@
+"""Node page (permalink /node?node=<id>): labels, description, facts, relations both ways, claims, demos."""
+
+import re
+
+import streamlit as st
+
+import mechanisms
+from app_pages._components import graph
+from app_pages._shared import NODE_PAGE, TRACE_PAGE, backend, demo_runner, esc, kind_badge, node_link, nodes
+from kg.nodes import NodeNotFound, backed_relations, describe
+from kg.views import neighbourhood
+
+ARXIV = re.compile(r"[0-9]{4}\.[0-9]{4,5}")
+all_nodes = nodes()
+choices = sorted((n for n in all_nodes.values() if n.kinds and n.iri.startswith("https://w3id.org/plm-map/id/")),
+                 key=lambda n: (n.kind, n.label.lower()))
+ids = [n.id for n in choices]
+current = st.query_params.get("node")
+
+
+def on_pick():
+    st.query_params["node"] = st.session_state["node_pick"]
+
+
+st.selectbox("Node", ids, index=ids.index(current) if current in ids else None, key="node_pick",
+             on_change=on_pick, placeholder="Choose a node…",
+             format_func=lambda i: f"{all_nodes['https://w3id.org/plm-map/id/' + i].label} ({all_nodes['https://w3id.org/plm-map/id/' + i].kind})")
+
+if not current:
+    st.title("Node")
+    st.info("No node selected: choose one above, search on the Graph page, or open /node?node=BERT.")
+    st.stop()
+
+try:
+    d = describe(backend(), current)
+except NodeNotFound as e:
+    st.title("Node")
+    st.error(f"Unknown node: {esc(current, 200)}")
+    for h in e.suggestions[:5]:
+        node_link(all_nodes[h.iri], label=f"Did you mean {h.label}?")
+    st.stop()
+
+node = d.node
+st.title(esc(node.label, 200))
+zh = [node.labels[k] for k in ("zh-Hans", "zh-Hant") if k in node.labels]
+st.markdown(" ".join(kind_badge(k) for k in node.kinds) + ("  " + esc(" / ".join(dict.fromkeys(zh))) if zh else ""))
+if node.alt_labels:
+    st.caption("Also: " + esc(", ".join(node.alt_labels)))
+if d.definition:
+    st.markdown(esc(d.definition, 4000))
+st.page_link(TRACE_PAGE, label="Trace from here: its weaknesses, what fixes them and which models bring the fixes",
+             icon=":material/route:", query_params={"from": node.id})
+
+left, right = st.columns([3, 2])
+with left:
+    if d.facts:
+        st.subheader("Facts")
+        for prop, value in d.facts:
+            st.markdown(f"**{esc(prop)}**: {esc(value, 600)}")
+    for title, rels in (("Relations", d.outgoing), ("Relations to it", d.incoming)):
+        if rels:
+            st.subheader(title)
+            by_label: dict[str, list] = {}
+            for r in rels:
+                by_label.setdefault(r.label, []).append(r.node)
+            for label, targets in by_label.items():
+                st.markdown(f"**{esc(label)}**")
+                cols = st.columns(3)
+                for i, t in enumerate(targets):
+                    with cols[i % 3]:
+                        node_link(t)
+with right:
+    st.subheader("Neighbourhood")
+    hood = neighbourhood(backend(), node.iri)
+    clicked = graph(hood.nodes, hood.edges, key=f"hood-{node.id}", height=380)
+    if clicked and clicked != node.id:
+        st.switch_page(NODE_PAGE, query_params={"node": clicked})
+
+if "claim" in node.kinds:
+    backs = backed_relations(backend(), node.id)
+    if backs:
+        st.subheader("Evidence for")
+        for s, label, o in backs:
+            st.markdown(f"{esc(s.label)} — *{esc(label)}* → {esc(o.label)}")
+
+if d.claims:
+    st.subheader(f"Claims about {esc(node.label, 80)}")
+    for c in d.claims:
+        papers = " · ".join(
+            f"[{esc(title, 90)}](https://arxiv.org/abs/{arxiv})" if arxiv and ARXIV.fullmatch(arxiv) else esc(title, 90)
+            for _, title, arxiv in c.papers)
+        st.markdown(f"**{esc(c.id)}** (section {esc(c.section)}) {esc(c.text)}" + (f"  \n:small[{papers}]" if papers else ""))
+if d.contrasts:
+    st.subheader("Contrasting claims")
+    for a, b in d.contrasts:
+        st.markdown(f"**{esc(a.id)}** {esc(a.text)}  \n↔ **{esc(b.id)}** {esc(b.text)}")
+
+demos = []
+if "demo" in node.kinds:
+    demos = [mechanisms.get(node.id.removeprefix("demo-"))]
+elif "claim" in node.kinds:
+    demos = mechanisms.for_claim(node.identifier or "")
+else:
+    demos = mechanisms.for_mechanism(node.id)
+if demos:
+    st.subheader("Run the demo" if len(demos) == 1 else "Run the demos")
+    st.caption("Each demo is a small PyTorch program that measures the claim and returns a verdict from the "
+               "numbers it just computed.")
+    for demo in demos:
+        with st.container(border=True):
+            demo_runner(demo, key=f"demo-{demo.id}")
+            st.caption("Checks " + ", ".join(esc(c) for c in demo.claims) + f" · source: mechanisms/{esc(demo.module.split('.')[-1])}.py")

@@ -1,0 +1,329 @@
+"""SPARQL: an editor with the project's prefixes declared, the example queries beside it, results
+as a table (IRIs link to node pages) or a graph, downloads, and the query in the URL (?q=...).
+
+Queries are untrusted text: `backend().query()` checks them (update operations, SERVICE and FROM
+are refused), runs them sandboxed under a time limit and a row cap, and every message it returns
+is shown escaped. Results and errors are kept in session_state, keyed by the query text, so a
+rerun that is not a run request never queries again.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import streamlit as st
+
+from app_pages._components import graph
+from app_pages._editor import sparql_editor
+from app_pages._shared import NODE_PAGE, backend, esc, node_href, nodes
+from kg.backends import (DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, QueryFailed, QueryRefused, QuerySyntaxError,
+                         QueryTimeout)
+from kg.examples import examples
+from kg.results import AskResult, GraphResult, SelectResult, to_csv, to_json, to_ntriples, to_tsv
+from kg.safety import MAX_QUERY_CHARS
+from kg.vocab import PM, PREFIXES, local_name, prologue
+
+TIMEOUT_ENV = "PLM_MAP_QUERY_TIMEOUT"   # seconds (tests use a short one)
+MAX_ROWS_ENV = "PLM_MAP_MAX_ROWS"
+
+DEFAULT_QUERY = """# Which models improve on BERT? The project's prefixes (plm:, pm:, skos: ...) are declared.
+SELECT ?model ?label WHERE {
+  ?model plm:improvesOn pm:BERT ; skos:prefLabel ?label .
+  FILTER(LANG(?label) = "en")
+}
+ORDER BY ?label
+"""
+
+NUMERIC_TYPES = {"http://www.w3.org/2001/XMLSchema#" + t for t in (
+    "integer", "decimal", "double", "float", "int", "long", "short", "byte", "nonNegativeInteger",
+    "positiveInteger", "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong")}
+
+# the example list reads as a list: buttons' text to the left (static CSS, no data in it)
+_EXAMPLES_CSS = ("<style>.st-key-sparql_examples .stTooltipHoverTarget { justify-content: flex-start !important; }"
+                 ".st-key-sparql_examples button { width: 100%; justify-content: flex-start; text-align: left; }"
+                 ".st-key-sparql_examples button p { text-align: left; }</style>")
+
+# session_state keys
+TEXT = "sparql_query"          # the query being edited (the page's source of truth)
+VERSION = "sparql_version"     # bumped whenever Python replaces the editor's text
+PLAIN = "sparql_text"          # the plain text area ("Edit as plain text")
+PENDING = "sparql_pending"     # an example was clicked: run it in this run
+OUTCOME = "sparql_outcome"     # the last run: {"text", "result" | "error", ...}
+URL_Q = "sparql_url_q"         # the ?q= value already handled
+
+
+def _env_number(name: str, default: float, cast):
+    try:
+        value = cast(os.environ.get(name, default))
+        return value if value > 0 else default
+    except ValueError:
+        return default
+
+
+def _set_text(text: str) -> None:
+    """Replace the query in the editor (and the plain text area)."""
+    st.session_state[TEXT] = text
+    st.session_state[VERSION] = st.session_state.get(VERSION, 0) + 1
+
+
+def _load_example(text: str) -> None:
+    _set_text(text)
+    st.session_state[PENDING] = True
+
+
+def _plain_changed() -> None:
+    _set_text(st.session_state[PLAIN])
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+# ---------------------------------------------------------------------------------------------
+
+def _run(text: str, timeout: float, max_rows: int) -> dict:
+    outcome: dict = {"text": text, "timeout": timeout, "max_rows": max_rows}
+    t0 = time.perf_counter()
+    try:
+        outcome["result"] = backend().query(text, timeout=timeout, max_rows=max_rows)
+    except QueryRefused as e:
+        outcome["error"], outcome["message"] = "refused", str(e)
+    except QuerySyntaxError as e:
+        outcome["error"], outcome["message"] = "syntax", str(e)
+    except QueryTimeout as e:
+        outcome["error"], outcome["message"] = "timeout", str(e)
+    except QueryFailed as e:
+        outcome["error"], outcome["message"] = "failed", str(e)
+    except Exception as e:  # the page keeps working whatever the engine does; no traceback is shown
+        outcome["error"], outcome["message"] = "failed", type(e).__name__
+    outcome["wall_ms"] = (time.perf_counter() - t0) * 1000
+    return outcome
+
+
+# ---------------------------------------------------------------------------------------------
+# Showing
+# ---------------------------------------------------------------------------------------------
+
+def _show_error(outcome: dict) -> None:
+    kind, message = outcome["error"], outcome["message"]
+    keep = "The query is kept in the editor: change it and run it again."
+    if kind == "refused":
+        st.error(f"**Query refused.** {esc(message)}  \n{keep}", icon=":material/block:")
+    elif kind == "syntax":
+        first, _, where = message.partition("\n")
+        st.error(f"**{esc(first)}**  \nLines and columns count from the first line of your query "
+                 f"(the prefixes declared for you add none). {keep}", icon=":material/error:")
+        if where.strip():
+            st.code(where, language=None)
+    elif kind == "timeout":
+        st.error(f"**Time limit reached: {esc(message)}.** Each query may run for at most "
+                 f"{outcome['timeout']:g} s. Add a LIMIT, or make the patterns more specific (join on a "
+                 f"known node such as pm:BERT). {keep}", icon=":material/timer_off:")
+    else:
+        st.error(f"**The engine could not finish the query:** {esc(message, 400)}  \n{keep}",
+                 icon=":material/error:")
+
+
+def _frame(variables: list[str], rows: list[tuple]):
+    """A DataFrame of display strings (numbers as numbers); node IRIs become links to node pages."""
+    import pandas as pd
+
+    known = nodes()
+    data, config = {}, {}
+    for i, var in enumerate(variables):
+        col = [row[i] for row in rows]
+        present = [t for t in col if t is not None]
+        is_node = [t is not None and t.kind == "uri" and t.value.startswith(PM) and t.value in known for t in col]
+        hrefs = [node_href(local_name(t.value)) if node else None for t, node in zip(col, is_node)]
+        if present and all(node or t is None for t, node in zip(col, is_node)):
+            data[var] = hrefs
+            config[var] = st.column_config.LinkColumn(var, display_text=r"/node\?node=(.*)$",
+                                                      help="pm: node; opens its page")
+            continue
+        if present and all(t.kind == "literal" and t.datatype in NUMERIC_TYPES for t in present):
+            values = pd.to_numeric(pd.Series([t.value if t is not None else None for t in col], dtype=object),
+                                   errors="coerce")
+            if values.notna().sum() == len(present):
+                data[var] = values
+                continue
+        data[var] = [t.display() if t is not None else None for t in col]
+        if any(is_node):
+            data[f"{var} ↗"] = hrefs
+            config[f"{var} ↗"] = st.column_config.LinkColumn(f"{var} ↗", display_text="node page",
+                                                             help=f"the node page of ?{var}, when it is a node")
+    frame = pd.DataFrame(data, columns=list(data)) if data else pd.DataFrame()
+    return frame, config
+
+
+def _downloads(outcome: dict) -> list[tuple[str, bytes, str, str]]:
+    """(label, data, file name, MIME type), built once per result."""
+    if "downloads" in outcome:
+        return outcome["downloads"]
+    result = outcome["result"]
+    if isinstance(result, SelectResult):
+        out = [("CSV", to_csv(result, guard_formulas=True).encode(), "query-results.csv", "text/csv"),
+               ("TSV", to_tsv(result).encode(), "query-results.tsv", "text/tab-separated-values"),
+               ("JSON", to_json(result).encode(), "query-results.srj", "application/sparql-results+json")]
+    elif isinstance(result, AskResult):
+        out = [("JSON", to_json(result).encode(), "query-results.srj", "application/sparql-results+json")]
+    else:
+        from kg.export import serialize_triples
+
+        out = [("Turtle", serialize_triples(result.triples, "turtle"), "query-results.ttl", "text/turtle"),
+               ("N-Triples", to_ntriples(result).encode(), "query-results.nt", "application/n-triples"),
+               ("JSON-LD", serialize_triples(result.triples, "jsonld"), "query-results.jsonld",
+                "application/ld+json")]
+    outcome["downloads"] = out
+    return out
+
+
+def _show_downloads(outcome: dict) -> None:
+    with st.container(horizontal=True, key="sparql_downloads"):
+        for label, data, name, mime in _downloads(outcome):
+            st.download_button(label, data, file_name=name, mime=mime, on_click="ignore",
+                               icon=":material/download:", key=f"sparql_dl_{label}",
+                               help=f"{name} ({mime})" + (
+                                   "; cells a spreadsheet would run as a formula start with '"
+                                   if label == "CSV" else ""))
+
+
+def _show_result(outcome: dict) -> None:
+    result = outcome["result"]
+    timing = f"{result.elapsed * 1000:,.0f} ms in the engine, {outcome['wall_ms']:,.0f} ms in all"
+    if isinstance(result, AskResult):
+        if result.value:
+            st.success("**Yes**: the pattern matches the graph.", icon=":material/check_circle:")
+        else:
+            st.info("**No**: nothing in the graph matches the pattern.", icon=":material/cancel:")
+        st.caption(timing)
+        _show_downloads(outcome)
+        return
+    cap = outcome["max_rows"]
+    if isinstance(result, SelectResult):
+        n = len(result.rows)
+        st.caption(f"**{n:,} row{'s' if n != 1 else ''}** · {len(result.variables)} column"
+                   f"{'s' if len(result.variables) != 1 else ''} · {timing}")
+    else:
+        n = len(result.triples)
+        st.caption(f"**{n:,} triple{'s' if n != 1 else ''}** · {timing}")
+    if result.truncated:
+        what = "rows" if isinstance(result, SelectResult) else "triples"
+        st.warning(f"**Truncated at the row cap of {cap:,} {what}**: only the first {cap:,} are shown and "
+                   f"downloadable. Add LIMIT and OFFSET, or narrow the query, to see the rest.",
+                   icon=":material/content_cut:")
+    if "frame" not in outcome:
+        if isinstance(result, SelectResult):
+            outcome["frame"] = _frame(result.variables, result.rows)
+        else:
+            outcome["frame"] = _frame(["subject", "predicate", "object"], result.triples)
+    frame, config = outcome["frame"]
+    if isinstance(result, GraphResult):
+        _show_graph(outcome)
+        st.markdown("**Triples**")
+    if isinstance(result, SelectResult) and not result.variables:
+        st.info("The query selects no variables.")
+    else:
+        st.dataframe(frame, column_config=config, hide_index=True, key="sparql_table",
+                     height="auto" if len(frame) <= 12 else 420)
+    _show_downloads(outcome)
+
+
+def _show_graph(outcome: dict) -> None:
+    from kg.views import triples_view
+
+    if "view" not in outcome:
+        outcome["view"] = triples_view(outcome["result"].triples)
+    view = outcome["view"]
+    if not view.nodes:
+        st.info("The query built no triples.")
+        return
+    if view.capped:
+        st.caption(f"Drawing the first {len(view.nodes)} of {view.total_nodes:,} nodes.")
+    clicked = graph(view.nodes, view.edges, key="sparql_graph", height=460, edge_labels=len(view.edges) <= 80)
+    if clicked and clicked.startswith(f"<{PM}") and clicked.endswith(">"):
+        iri = clicked[1:-1]
+        if iri in nodes():
+            st.switch_page(NODE_PAGE, query_params={"node": local_name(iri)})
+
+
+# ---------------------------------------------------------------------------------------------
+# The page
+# ---------------------------------------------------------------------------------------------
+
+def main() -> None:
+    ss = st.session_state
+    timeout = _env_number(TIMEOUT_ENV, DEFAULT_TIMEOUT, float)
+    max_rows = _env_number(MAX_ROWS_ENV, DEFAULT_MAX_ROWS, int)
+    ss.setdefault(TEXT, DEFAULT_QUERY)
+    ss.setdefault(VERSION, 0)
+    run_text: str | None = None
+
+    q = st.query_params.get("q")
+    if q is not None and q != ss.get(URL_Q):        # a shared link: show its query and run it
+        ss[URL_Q] = q
+        _set_text(q)
+        run_text = q
+    elif q is None and OUTCOME in ss:               # back on the page: the URL shows the last query again
+        last = ss[OUTCOME]["text"]
+        if len(last) <= MAX_QUERY_CHARS:
+            st.query_params["q"] = ss[URL_Q] = last
+    if ss.pop(PENDING, False):
+        run_text = ss[TEXT]
+
+    st.title("SPARQL")
+    st.caption(f"Ask the graph anything in SPARQL 1.1 (SELECT, ASK, CONSTRUCT, DESCRIBE). Queries are "
+               f"read-only, run on the loaded graph only, stop after {timeout:g} s and return at most "
+               f"{max_rows:,} rows. The address bar holds the query you ran, so a link to it reproduces "
+               f"the result.")
+
+    editor_col, examples_col = st.columns([2.6, 1], gap="medium")
+    with examples_col:
+        st.markdown("**Example queries**")
+        st.html(_EXAMPLES_CSS)
+        with st.container(height=420, border=False, key="sparql_examples"):
+            for ex in examples():
+                label = f"Q{ex.question} · {ex.title}" if ex.question else ex.title
+                st.button(esc(label, 160), key=f"sparql_ex_{ex.name}", help=esc(ex.description, 400) or None,
+                          on_click=_load_example, args=(ex.text,), type="tertiary", width="stretch")
+    with editor_col:
+        edited, ctrl_run = sparql_editor(ss[TEXT], key="sparql_editor", version=ss[VERSION], height=330)
+        if edited is not None:
+            ss[TEXT] = edited
+        if ctrl_run is not None:
+            ss[TEXT] = run_text = ctrl_run
+        run_col, note_col = st.columns([1, 5], vertical_alignment="center")
+        with run_col:
+            if st.button("Run", type="primary", key="sparql_run", icon=":material/play_arrow:",
+                         help="Run the query (Ctrl+Enter in the editor)"):
+                run_text = ss[TEXT]
+        with note_col:
+            st.caption(f"{len(PREFIXES)} prefixes are declared for you: "
+                       + ", ".join(f"`{p}:`" for p in PREFIXES) + ".")
+        with st.expander("Edit as plain text", icon=":material/edit_note:"):
+            ss[PLAIN] = ss[TEXT]
+            st.text_area("Query text", key=PLAIN, height=200, on_change=_plain_changed,
+                         help="The same query without highlighting (for screen readers and plain editing). "
+                              "Changes here replace the editor's text.")
+        with st.expander("Declared prefixes", icon=":material/code:"):
+            st.code(prologue(), language="sparql")
+
+    if run_text is not None:
+        with st.spinner("Running the query…"):
+            ss[OUTCOME] = _run(run_text, timeout, max_rows)
+        if len(run_text) <= MAX_QUERY_CHARS:
+            st.query_params["q"] = ss[URL_Q] = run_text
+
+    outcome = ss.get(OUTCOME)
+    if outcome is None:
+        st.info("Pick an example query on the right, or write one and press **Run**.", icon=":material/info:")
+        return
+    st.subheader("Result")
+    if outcome["text"] != ss[TEXT]:
+        st.caption("These are the results of the query last run; the editor's text has changed since. "
+                   "Run it to update them.")
+    if "error" in outcome:
+        _show_error(outcome)
+    else:
+        _show_result(outcome)
+
+
+main()

@@ -1,0 +1,479 @@
+"""What the explorer's pages show, computed from the graph (no Streamlit here, so it is testable alone).
+
+    graph_view(...)   the nodes and edges of the graph page after its filters, coloured by kind
+    compare_rows(...) the models against the survey's dimensions (the Compare page)
+    timeline(...)     models by year with their improves-on links
+    sections(...)     the survey's questions in reading order with their claims, entities and demos
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .backends import Backend
+from .nodes import Node, index
+from .project import to_networkx
+from .vocab import PM, local_name
+
+# Colour per kind (Tableau 10), and the legend's order.
+KIND_COLORS = {
+    "model": "#4e79a7", "mechanism": "#59a14f", "weakness": "#e15759", "claim": "#b07aa1",
+    "extractor": "#f28e2b", "objective": "#edc948", "section": "#76b7b2", "demo": "#ff9da7",
+    "stage": "#9c755f", "paper": "#bab0ac", "organisation": "#bab0ac", "direction": "#bab0ac",
+    "representation": "#bab0ac", "reference": "#bab0ac", "survey": "#bab0ac",
+}
+FILTER_KINDS = ("model", "mechanism", "weakness", "extractor", "objective", "claim", "section", "demo", "stage")
+DEFAULT_KINDS = ("model", "mechanism", "weakness", "extractor", "objective")
+MAX_NODES = 400
+
+
+@dataclass
+class GraphView:
+    nodes: list[dict]
+    edges: list[dict]
+    total_nodes: int          # before the cap
+    capped: bool
+    relations: list[str] = field(default_factory=list)   # relation labels present (for the filter)
+
+
+def relation_labels(backend: Backend) -> list[str]:
+    """Every relation label that joins two concepts in the graph, sorted."""
+    g = to_networkx(backend)
+    return sorted({d["label"] for _, _, d in g.edges(data=True)})
+
+
+def _section_members(backend: Backend, section: str) -> set[str]:
+    """Claims of a section and everything those claims are about."""
+    rows = backend.select(
+        f"SELECT ?c ?x WHERE {{ ?c plm:section <{PM}section-{section}> OPTIONAL {{ ?c plm:about ?x }} }}").rows
+    out = {PM + f"section-{section}"}
+    for c, x in rows:
+        out.add(c.value)
+        if x is not None:
+            out.add(x.value)
+    return out
+
+
+def _direction_members(backend: Backend, direction: str) -> set[str]:
+    """Models improving BERT in a direction, BERT itself, and the mechanisms those models use."""
+    rows = backend.select(
+        f"SELECT ?m ?x WHERE {{ ?m plm:improvementDirection <{PM}direction-{direction}> "
+        f"OPTIONAL {{ ?x plm:usedBy ?m }} }}").rows
+    out = {PM + "BERT"}
+    for m, x in rows:
+        out.add(m.value)
+        if x is not None:
+            out.add(x.value)
+    return out
+
+
+def graph_view(backend: Backend, *, kinds=DEFAULT_KINDS, relations: list[str] | None = None,
+               section: str | None = None, direction: str | None = None, center: str | None = None,
+               depth: int = 1, max_nodes: int = MAX_NODES) -> GraphView:
+    """The subgraph the graph page draws. `center` (an IRI) keeps its neighbourhood to `depth` hops."""
+    import networkx as nx
+
+    nodes = index(backend)
+    g = to_networkx(backend)
+    keep = {n for n in g if nodes[n].kind in kinds}
+    if section:
+        keep &= _section_members(backend, section)
+    if direction:
+        keep &= _direction_members(backend, direction)
+    if center and center in g:
+        hood = nx.single_source_shortest_path_length(g.to_undirected(as_view=True), center, cutoff=depth)
+        keep = (keep | {center}) & set(hood)
+    sub = g.subgraph(keep)
+    present = sorted({d["label"] for _, _, d in sub.edges(data=True)})
+    edges = [(u, v, d) for u, v, d in sub.edges(data=True) if relations is None or d["label"] in relations]
+    degree = {n: 0 for n in sub}
+    for u, v, _ in edges:
+        degree[u] += 1
+        degree[v] += 1
+    ordered = sorted(sub, key=lambda n: (n != center, -degree[n], nodes[n].label))
+    chosen = set(ordered[:max_nodes])
+    out_nodes = [_vis_node(nodes[n], degree[n], n == center) for n in ordered[:max_nodes]]
+    out_edges = [{"from": local_name(u), "to": local_name(v), "label": d["label"], "title": d["label"]}
+                 for u, v, d in edges if u in chosen and v in chosen]
+    return GraphView(out_nodes, out_edges, len(sub), len(sub) > max_nodes, present)
+
+
+def _vis_node(node: Node, degree: int, is_center: bool) -> dict:
+    zh = node.labels.get("zh-Hans")
+    title = node.label + (f" / {zh}" if zh and zh != node.label else "") + f"\n({node.kind})"
+    return {
+        "id": node.id, "label": _short(node.label), "title": title, "group": node.kind,
+        "color": KIND_COLORS.get(node.kind, "#bab0ac"), "value": 1 + degree,
+        "borderWidth": 4 if is_center else 1,
+    }
+
+
+def _short(text: str, width: int = 28) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def neighbourhood(backend: Backend, iri: str, depth: int = 1, max_nodes: int = 60) -> GraphView:
+    """A node with its neighbours (every kind), for the node page."""
+    return graph_view(backend, kinds=tuple(KIND_COLORS), center=iri, depth=depth, max_nodes=max_nodes)
+
+
+def triples_view(triples) -> GraphView:
+    """CONSTRUCT/DESCRIBE results as a drawable graph (literals become small grey nodes)."""
+    nodes: dict[str, dict] = {}
+    edges = []
+
+    def add(term) -> str:
+        key = term.n3()
+        if key not in nodes:
+            kind = "literal" if term.kind == "literal" else "resource"
+            label = term.display()
+            nodes[key] = {"id": key, "label": _short(label), "title": label, "group": kind,
+                          "color": "#dddddd" if kind == "literal" else KIND_COLORS["model"], "value": 1,
+                          "borderWidth": 1, "shape": "box" if kind == "literal" else "dot"}
+        return key
+
+    for s, p, o in triples:
+        edges.append({"from": add(s), "to": add(o), "label": p.display(), "title": p.display()})
+    capped = len(nodes) > MAX_NODES
+    keep = set(list(nodes)[:MAX_NODES])
+    return GraphView([n for k, n in nodes.items() if k in keep],
+                     [e for e in edges if e["from"] in keep and e["to"] in keep], len(nodes), capped)
+
+
+# ---------------------------------------------------------------------------------------------
+# Compare, Timeline and Questions: the survey's own views, generated from the graph
+# ---------------------------------------------------------------------------------------------
+
+import csv as _csv  # noqa: E402
+import io as _io  # noqa: E402
+import json as _json  # noqa: E402
+import re as _re  # noqa: E402
+from urllib.parse import quote as _quote  # noqa: E402
+
+from .nodes import claims as _claims  # noqa: E402
+from .nodes import claim_sort_key as _claim_sort_key  # noqa: E402
+from .nodes import normalize as _normalize  # noqa: E402
+from .results import FORMULA_START as _FORMULA_START  # noqa: E402
+
+# (row key, predicate, direction): "out" reads ?model pred ?x, "in" reads ?x pred ?model
+COMPARE_DIMENSIONS = (
+    ("extractor", "plm:featureExtractor", "out"),
+    ("objective", "plm:objective", "out"),
+    ("representation", "plm:representation", "out"),
+    ("direction", "plm:improvementDirection", "out"),
+    ("organisation", "dcterms:creator", "out"),
+    ("improves_on", "plm:improvesOn", "out"),
+    ("mechanisms", "plm:introducedBy", "in"),
+    ("weaknesses", "plm:hasWeakness", "out"),
+)
+# Column titles of the comparison table, in order (the keys of compare_records' rows).
+COMPARE_COLUMNS = {
+    "model": "Model", "model_zh": "模型", "year": "Year", "extractor": "Feature extractor",
+    "objective": "Objective", "representation": "Representation", "direction": "Improvement direction",
+    "organisation": "Organisation", "improves_on": "Improves on", "mechanisms": "Key mechanisms",
+    "weaknesses": "Weaknesses", "page": "Page",
+}
+# The dimensions the Compare page filters on (multi-select; a row matches if any of its values is chosen).
+COMPARE_FILTERS = ("extractor", "objective", "representation", "direction", "organisation")
+MULTI_SEPARATOR = "; "
+TIMELINE_COLOURS = ("objective", "direction", "extractor", "organisation")
+NO_VALUE = "(none)"
+
+
+def node_path(node_id: str) -> str:
+    """The node page's permalink, `/node?node=<id>` (the same as app_pages._shared.node_href)."""
+    return f"/node?node={_quote(node_id, safe='')}"
+
+
+def guard_cell(value: object) -> str:
+    """A cell for a CSV download: text a spreadsheet would run as a formula gets a leading quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _year(text: str | None) -> int | None:
+    match = _re.match(r"-?\d{1,4}", text or "")
+    return int(match.group()) if match else None
+
+
+def compare_rows(backend: Backend) -> list[dict]:
+    """One row per model with the survey's dimensions, sorted by year then name.
+
+    Each dimension holds a list of English labels (sorted) and `<dim>_ids` the node ids behind them;
+    `mechanisms` are those the model introduces, `weaknesses` those the graph gives it.
+    """
+
+    def build() -> list[dict]:
+        nodes = index(backend)
+        models = backend.select(
+            "SELECT ?m ?year WHERE { ?m a plm:Model OPTIONAL { ?m dcterms:issued ?year } }").rows
+        rows: dict[str, dict] = {}
+        for m, year in models:
+            node = nodes.get(m.value) or Node(m.value)
+            row = rows.setdefault(m.value, {
+                "id": node.id, "iri": node.iri, "model": node.label, "model_zh": node.labels.get("zh-Hans", ""),
+                "year": None, "page": node_path(node.id),
+            })
+            y = _year(year.value if year is not None else None)
+            if y is not None and (row["year"] is None or y < row["year"]):
+                row["year"] = y
+        values: dict[tuple[str, str], set[str]] = {}
+        for key, pred, way in COMPARE_DIMENSIONS:
+            pattern = "?m " + pred + " ?x" if way == "out" else "?x " + pred + " ?m"
+            for m, x in backend.select(f"SELECT ?m ?x WHERE {{ ?m a plm:Model . {pattern} FILTER(isIRI(?x)) }}").rows:
+                if m.value in rows:
+                    values.setdefault((m.value, key), set()).add(x.value)
+        for iri, row in rows.items():
+            for key, _, _ in COMPARE_DIMENSIONS:
+                targets = [nodes.get(x) or Node(x) for x in values.get((iri, key), ())]
+                targets.sort(key=lambda n: (n.label.casefold(), n.id))
+                row[key] = [n.label for n in targets]
+                row[key + "_ids"] = [n.id for n in targets]
+        return sorted(rows.values(), key=lambda r: (r["year"] is None, r["year"] or 0, r["model"].casefold()))
+
+    return backend.memo("views.compare_rows", build)
+
+
+def compare_options(rows: list[dict]) -> dict[str, list[str]]:
+    """The values each filterable dimension takes, sorted (for the filter widgets)."""
+    return {key: sorted({v for r in rows for v in r[key]}, key=str.casefold) for key in COMPARE_FILTERS}
+
+
+def _row_text(row: dict) -> str:
+    parts = [row["model"], row["model_zh"], row["id"], str(row["year"] or "")]
+    for key, _, _ in COMPARE_DIMENSIONS:
+        parts.extend(row[key])
+    return _normalize(" | ".join(parts))
+
+
+def filter_compare(rows: list[dict], *, text: str = "", years: tuple[int, int] | None = None,
+                   **chosen) -> list[dict]:
+    """The rows that match every filter: `chosen` maps a dimension of COMPARE_FILTERS to the values
+    allowed (empty = no filter); `years` is an inclusive range; `text` matches any cell (any case)."""
+    unknown = set(chosen) - set(COMPARE_FILTERS)
+    if unknown:
+        raise ValueError(f"unknown filter(s): {', '.join(sorted(unknown))}")
+    query = _normalize(text)
+    out = []
+    for row in rows:
+        if any(allowed and not set(allowed) & set(row[key]) for key, allowed in chosen.items()):
+            continue
+        if years is not None and (row["year"] is None or not years[0] <= row["year"] <= years[1]):
+            continue
+        if query and query not in _row_text(row):
+            continue
+        out.append(row)
+    return out
+
+
+def compare_records(rows: list[dict]) -> list[dict]:
+    """The table's rows: COMPARE_COLUMNS' keys, multi-valued cells joined with '; '."""
+    out = []
+    for row in rows:
+        rec = {}
+        for key in COMPARE_COLUMNS:
+            value = row[key]
+            rec[key] = MULTI_SEPARATOR.join(value) if isinstance(value, list) else value
+        out.append(rec)
+    return out
+
+
+def compare_csv(rows: list[dict]) -> str:
+    """The table as CSV with the column titles as header; formula-like cells are quoted."""
+    buf = _io.StringIO()
+    writer = _csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(COMPARE_COLUMNS.values())
+    for rec in compare_records(rows):
+        writer.writerow([guard_cell(rec[k]) for k in COMPARE_COLUMNS])
+    return buf.getvalue()
+
+
+def compare_json(rows: list[dict]) -> str:
+    """The rows as JSON: lists stay lists, with the node ids beside the labels."""
+    return _json.dumps(rows, ensure_ascii=False, indent=2)
+
+
+@dataclass
+class Timeline:
+    points: list[dict]   # one per model with a year: compare_rows' fields plus `lane` and `improves_on_ids`
+    links: list[dict]    # one per improves-on edge whose ends both have a year
+    years: list[int]     # the years present, ascending
+
+
+def timeline(backend: Backend) -> Timeline:
+    """Models by year, spread over lanes within a year, with their improves-on links.
+
+    Within a year models are ordered by objective then name and centred on lane 0, so two models of
+    one year never share a position and their labels do not overlap.
+    """
+
+    def build() -> Timeline:
+        rows = [r for r in compare_rows(backend) if r["year"] is not None]
+        by_year: dict[int, list[dict]] = {}
+        for r in rows:
+            by_year.setdefault(r["year"], []).append(r)
+        points, where = [], {}
+        for year in sorted(by_year):
+            group = sorted(by_year[year], key=lambda r: (r["objective"], r["model"].casefold()))
+            for i, r in enumerate(group):
+                lane = i - (len(group) - 1) / 2
+                point = dict(r, lane=lane)
+                for key in TIMELINE_COLOURS:
+                    point[key + "_text"] = " + ".join(r[key]) or NO_VALUE
+                points.append(point)
+                where[r["id"]] = point
+        links = []
+        for p in points:
+            for target_id in p["improves_on_ids"]:
+                q = where.get(target_id)
+                if q is None:
+                    continue
+                links.append({"source": p["id"], "target": q["id"], "source_label": p["model"],
+                              "target_label": q["model"], "source_year": p["year"], "target_year": q["year"],
+                              "source_lane": p["lane"], "target_lane": q["lane"]})
+        return Timeline(points, links, sorted(by_year))
+
+    return backend.memo("views.timeline", build)
+
+
+def timeline_segments(tl: Timeline) -> list[dict]:
+    """The links as two rows each (for a line mark with `detail=edge`)."""
+    out = []
+    for i, link in enumerate(tl.links):
+        text = f"{link['source_label']} improves on {link['target_label']}"
+        for end in ("source", "target"):
+            out.append({"edge": i, "end": end, "year": link[f"{end}_year"], "lane": link[f"{end}_lane"],
+                        "link": text})
+    return out
+
+
+def years_list(tl: Timeline) -> list[tuple[int, list[dict]]]:
+    """The timeline's points grouped by year, ascending, each year's models by name."""
+    groups: dict[int, list[dict]] = {}
+    for p in tl.points:
+        groups.setdefault(p["year"], []).append(p)
+    return [(y, sorted(groups[y], key=lambda p: p["model"].casefold())) for y in sorted(groups)]
+
+
+@dataclass
+class DemoRef:
+    id: str          # the registry id, e.g. "causal-lm"
+    node_id: str     # its node, "demo-causal-lm"
+    title: str
+    title_zh: str = ""
+
+
+@dataclass
+class ClaimView:
+    id: str
+    iri: str
+    text: str
+    papers: list[tuple[str, str, str | None]]   # (iri, title, arXiv id)
+    entities: list[Node]
+    demos: list[DemoRef]
+
+
+@dataclass
+class SectionView:
+    id: str                       # "Q1" … "Q18", "future"
+    iri: str
+    position: int
+    label: str
+    question: dict[str, str]      # lang -> question ("en", "zh-Hans", "zh-Hant")
+    claims: list[ClaimView]
+
+    @property
+    def node_id(self) -> str:
+        return local_name(self.iri)
+
+
+_ARXIV_ID = _re.compile(r"^(\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(v\d+)?$", _re.I)
+
+
+def arxiv_url(arxiv_id: str | None) -> str | None:
+    """https://arxiv.org/abs/<id> for a well-formed arXiv id, None for anything else."""
+    if not arxiv_id or not _ARXIV_ID.match(arxiv_id.strip()):
+        return None
+    return f"https://arxiv.org/abs/{arxiv_id.strip()}"
+
+
+def sections(backend: Backend) -> list[SectionView]:
+    """The survey's sections in reading order (schema:position) with their questions in English and
+    Chinese, and each section's claims (in claim order) with the entities they are about and the
+    demos that check them."""
+
+    def build() -> list[SectionView]:
+        from .nodes import _lang
+
+        nodes = index(backend)
+        found: dict[str, SectionView] = {}
+        for s, sid, pos in backend.select(
+                "SELECT ?s ?id ?pos WHERE { ?s a plm:Section ; dcterms:identifier ?id "
+                "OPTIONAL { ?s schema:position ?pos } }").rows:
+            position = int(pos.value) if pos is not None and pos.value.lstrip("-").isdigit() else 10_000
+            node = nodes.get(s.value) or Node(s.value)
+            found.setdefault(s.value, SectionView(sid.value, s.value, position, node.label, {}, []))
+        for s, q in backend.select("SELECT ?s ?q WHERE { ?s a plm:Section ; plm:question ?q }").rows:
+            if s.value in found:
+                found[s.value].question.setdefault(_lang(q.lang) or "en", q.value)
+        about: dict[str, list[Node]] = {}
+        for c, x in backend.select("SELECT ?c ?x WHERE { ?c a plm:Claim ; plm:about ?x FILTER(isIRI(?x)) }").rows:
+            about.setdefault(c.value, []).append(nodes.get(x.value) or Node(x.value))
+        demos: dict[str, list[DemoRef]] = {}
+        for c, d, did, title in backend.select(
+                "SELECT ?c ?d ?did ?t WHERE { ?c plm:checkedBy ?d . ?d a plm:Demo "
+                "OPTIONAL { ?d plm:demoId ?did } "
+                "OPTIONAL { ?d skos:prefLabel ?t FILTER(langMatches(lang(?t), 'en')) } }"
+        ).rows:
+            node = nodes.get(d.value) or Node(d.value)
+            ref = DemoRef(did.value if did is not None else node.id.removeprefix("demo-"), node.id,
+                          title.value if title is not None else node.label, node.labels.get("zh-Hans", ""))
+            if all(r.node_id != ref.node_id for r in demos.get(c.value, [])):
+                demos.setdefault(c.value, []).append(ref)
+        by_id = {sec.id: sec for sec in found.values()}
+        for ref in sorted(_claims(backend).values(), key=_claim_sort_key):
+            sec = by_id.get(ref.section)
+            if sec is None:
+                continue
+            entities = sorted(about.get(ref.iri, []), key=lambda n: (n.label.casefold(), n.id))
+            sec.claims.append(ClaimView(ref.id, ref.iri, ref.text, sorted(ref.papers, key=lambda p: p[1]),
+                                        entities, sorted(demos.get(ref.iri, []), key=lambda r: r.id)))
+        return sorted(found.values(), key=lambda s: (s.position, s.id))
+
+    return backend.memo("views.sections", build)
+
+
+def find_section(secs: list[SectionView], name: str | None) -> str | None:
+    """The id of the section `name` means ("Q17", "q17", "17", "section-Q17", "future"), or None."""
+    if not name:
+        return None
+    key = name.strip().casefold().removeprefix("section-")
+    for sec in secs:
+        if key in (sec.id.casefold(), sec.id.casefold().removeprefix("q")):
+            return sec.id
+    return None
+
+
+def _claim_text(claim: ClaimView) -> str:
+    parts = [claim.id, claim.text] + [n.label for n in claim.entities] + [p[1] for p in claim.papers]
+    parts += [d.title for d in claim.demos] + [d.id for d in claim.demos]
+    return _normalize(" | ".join(parts))
+
+
+def filter_sections(secs: list[SectionView], *, section: str | None = None, text: str = "") -> list[SectionView]:
+    """The sections to show: one (`section`, an id) or all; with `text`, only the claims whose id,
+    statement, entities, papers or demos contain it (a section whose question matches keeps all its
+    claims), and only sections left with something to show."""
+    query = _normalize(text)
+    out = []
+    for sec in secs:
+        if section and sec.id != section:
+            continue
+        if not query:
+            out.append(sec)
+            continue
+        question = _normalize(" | ".join([sec.id, sec.label, *sec.question.values()]))
+        kept = sec.claims if query in question else [c for c in sec.claims if query in _claim_text(c)]
+        if kept:
+            out.append(SectionView(sec.id, sec.iri, sec.position, sec.label, sec.question, kept))
+    return out
