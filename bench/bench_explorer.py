@@ -88,7 +88,7 @@ def main() -> int:
     worst_start = max(s["drawn"] for s in starts)
     worst_rerun = max(p[3] for p in pages)
     lines = ["# Explorer benchmark", "", time.strftime("%Y-%m-%d %H:%M"), "",
-             f"- cold start, `streamlit run` → graph drawn in Chromium: "
+             "- cold start, `streamlit run` → graph drawn in Chromium: "
              + ", ".join(f"{s['drawn']:.2f} s (health {s['health']:.2f} s)" for s in starts)
              + f" — budget 4 s: {'ok' if worst_start < 4 else 'MISSED'}",
              f"- slowest page rerun (p95): {worst_rerun * 1000:.0f} ms — budget 300 ms: "

@@ -195,7 +195,7 @@ def run(p: dict, progress) -> Outcome:
                               f"segments could be computed in {N} layer steps; it is serial only as a stream.")
                            + ("" if ser["RNN"] else " The RNN's chain did not grow in proportion to n."))),
         judge("Q2.7", supports=err < 0.1, contradicts=err > 0.5, key="max_exponent_error",
-              explanation=(f"Fitted FLOP exponents (n, d): " + ", ".join(
+              explanation=("Fitted FLOP exponents (n, d): " + ", ".join(
                   f"{m} ({a:.2f}, {b:.2f})" for m, (a, b) in exps.items()) + f"; claimed RNN/CNN (1, 2), "
                   f"self-attention (2, 1), largest error {err:.3f}. The projections add 8·n·d², and the "
                   f"attention core overtakes the RNN from n = {n_eq} at d = {sizes[-1]}.")),

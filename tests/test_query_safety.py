@@ -94,7 +94,7 @@ def test_service_is_refused_in_every_spelling_and_no_request_is_made(kg, logserv
 
 @pytest.mark.parametrize("clause", ["FROM <{url}/data.ttl>", "FROM NAMED <{url}/data.ttl>"])
 def test_from_and_from_named_are_refused_without_a_request(kg, logserver, clause):
-    query = f"SELECT * WHERE {{ ?s ?p ?o }}".replace("SELECT *", "SELECT * " + clause.replace("{url}", logserver.url))
+    query = "SELECT * " + clause.replace("{url}", logserver.url) + " WHERE { ?s ?p ?o }"
     with pytest.raises(QueryRefused, match="FROM and FROM NAMED are not allowed"):
         kg.query(query)
     assert logserver.requests == []

@@ -8,20 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import mechanisms
-from mechanisms import ParamError
-
-
-def _run(demo_id: str, params: dict | None = None):
-    return mechanisms.get(demo_id).run(params, seed=0)
-
-
-def _refuses_before_running(demo_id: str, params: dict, monkeypatch) -> None:
-    """`params` raise ParamError while the demo's run function is never called."""
-    demo = mechanisms.get(demo_id)
-    monkeypatch.setattr(demo.load(), "run", lambda p, progress: pytest.fail("run was called"))
-    with pytest.raises(ParamError):
-        demo.run(params, seed=0)
+from ._support import refuses_before_running as _refuses_before_running
+from ._support import run as _run
 
 
 # ------------------------------------------------------------------ long-range-dependency (Q2.1, Q2.4)

@@ -11,7 +11,7 @@ import pyoxigraph as ox
 import pytest
 
 import mechanisms
-from kg import EmbeddedBackend
+from kg import EmbeddedBackend, examples
 from kg.store import DATA_DIR, GRAPH_FILES
 from mechanisms import verify
 
@@ -75,7 +75,7 @@ def test_verify_writes_a_named_graph_of_prov_activities_and_a_report(tmp_path):
     # the graph loads it as a separate named graph; the default graph is untouched
     backend = EmbeddedBackend([DATA_DIR / f for f in GRAPH_FILES] + [trig])
     try:
-        answers = backend.query(next(e for e in __import__("kg").examples.examples() if e.question == 22).text)
+        answers = backend.query(examples.get("22").text)
         found = {(r["claim"], r["verdict"]) for r in answers.dicts() if "verdict" in r}
         assert found == {("Q5.2", "supports"), ("Q5.7", "supports")}
         (n,) = backend.query("SELECT (COUNT(*) AS ?n) WHERE { ?s plm:verdict ?v }").rows[0]
