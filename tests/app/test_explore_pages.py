@@ -97,3 +97,18 @@ def test_the_verify_page_shows_the_recorded_run():
     assert len(df) == 55
     assert set(df["verdict"]) <= {"supports", "contradicts", "inconclusive"}
     assert not at.exception
+
+
+def test_a_failing_demo_shows_an_error_and_the_page_keeps_working(monkeypatch):
+    import mechanisms
+
+    def boom(p, progress):
+        raise RuntimeError("the demo broke")
+
+    monkeypatch.setattr(mechanisms.get("dynamic-masking").load(), "run", boom)
+    at = open_page("app_pages/node.py", node="dynamic-masking")
+    [b for b in at.button if b.label == "Run"][0].click().run()
+    assert not at.exception
+    assert any("The demo failed" in e.value and "the demo broke" in e.value for e in at.error)
+    at.run()  # the next rerun works
+    assert at.title[0].value == "Dynamic masking" and not at.exception

@@ -135,3 +135,15 @@ def test_a_syntax_error_points_at_line_and_column_and_keeps_the_query(page, app_
     page.wait_for_function("() => globalThis.__plmEditor !== undefined")
     assert page.evaluate("() => globalThis.__plmEditor.get()") == bad
     screenshot(page, "sparql-error")
+
+
+@pytest.mark.parametrize("path, heading", [
+    ("/questions?section=Q17", "Questions"), ("/compare", "Compare"), ("/timeline", "Timeline"),
+    ("/verify", "Verify the survey's claims"),
+])
+def test_every_other_page_renders_without_errors(page, app_url, path, heading):
+    goto(page, app_url + path)
+    expect(page.get_by_role("heading", name=re.compile(heading, re.IGNORECASE)).first).to_be_visible()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    screenshot(page, path.strip("/").split("?")[0])
+    assert page.page_errors == []
