@@ -40,7 +40,9 @@ NUMERIC_TYPES = {"http://www.w3.org/2001/XMLSchema#" + t for t in (
     "positiveInteger", "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong")}
 
 # the example list reads as a list: buttons' text to the left (static CSS, no data in it)
-_EXAMPLES_CSS = ("<style>.st-key-sparql_examples .stTooltipHoverTarget { justify-content: flex-start !important; }"
+_EXAMPLES_CSS = ("<style>.st-key-sparql_examples .stTooltipHoverTarget { justify-content: flex-start !important;"
+                 " width: 100%; }"
+                 ".st-key-sparql_examples button > div { justify-content: flex-start !important; }"
                  ".st-key-sparql_examples button { width: 100%; justify-content: flex-start; text-align: left; }"
                  ".st-key-sparql_examples button p { text-align: left; }</style>")
 
