@@ -49,9 +49,9 @@ def node_link(node: Node, *, label: str | None = None, key: str | None = None) -
 
 def node_href(node_id: str) -> str:
     """The permalink of a node page (for tables and downloads)."""
-    from urllib.parse import quote
+    from kg.views import node_path
 
-    return f"/node?node={quote(node_id, safe='')}"
+    return node_path(node_id)
 
 
 def kind_badge(kind: str) -> str:

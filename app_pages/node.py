@@ -1,16 +1,13 @@
 """Node page (permalink /node?node=<id>): labels, description, facts, relations both ways, claims, demos."""
 
-import re
-
 import streamlit as st
 
 import mechanisms
 from app_pages._components import graph
 from app_pages._shared import NODE_PAGE, TRACE_PAGE, backend, demo_runner, esc, kind_badge, node_link, nodes
 from kg.nodes import NodeNotFound, backed_relations, describe
-from kg.views import neighbourhood
+from kg.views import arxiv_url, neighbourhood
 
-ARXIV = re.compile(r"[0-9]{4}\.[0-9]{4,5}")
 all_nodes = nodes()
 choices = sorted((n for n in all_nodes.values() if n.kinds and n.iri.startswith("https://w3id.org/plm-map/id/")),
                  key=lambda n: (n.kind, n.label.lower()))
@@ -87,7 +84,7 @@ if d.claims:
     st.subheader(f"Claims about {esc(node.label, 80)}")
     for c in d.claims:
         papers = " · ".join(
-            f"[{esc(title, 90)}](https://arxiv.org/abs/{arxiv})" if arxiv and ARXIV.fullmatch(arxiv) else esc(title, 90)
+            f"[{esc(title, 90)}]({arxiv_url(arxiv)})" if arxiv_url(arxiv) else esc(title, 90)
             for _, title, arxiv in c.papers)
         st.markdown(f"**{esc(c.id)}** (section {esc(c.section)}) {esc(c.text)}" + (f"  \n:small[{papers}]" if papers else ""))
 if d.contrasts:

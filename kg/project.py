@@ -17,6 +17,7 @@ def to_networkx(backend: Backend, *, include_claims: bool = True, include_demos:
     """A networkx.MultiDiGraph with one edge per IRI-to-IRI triple, keyed by the predicate IRI.
 
     Nodes carry `label` (English), `kind` and `id`; edges carry `label` (the predicate's name).
+    Built once per backend and shared: treat it as read-only (copy it before changing it).
 
     Example:
         >>> from kg import open_backend
@@ -24,6 +25,11 @@ def to_networkx(backend: Backend, *, include_claims: bool = True, include_demos:
         >>> g.nodes["https://w3id.org/plm-map/id/XLNet"]["label"]
         'XLNet'
     """
+    key = f"project.networkx.{include_claims}.{include_demos}"
+    return backend.memo(key, lambda: _build(backend, include_claims, include_demos))
+
+
+def _build(backend: Backend, include_claims: bool, include_demos: bool):
     import networkx as nx
 
     from .nodes import property_label
@@ -49,4 +55,4 @@ def to_networkx(backend: Backend, *, include_claims: bool = True, include_demos:
 
 def semantic_graph(backend: Backend):
     """The projection without claims and demos: concepts and their relations."""
-    return backend.memo("project.semantic", lambda: to_networkx(backend, include_claims=False, include_demos=False))
+    return to_networkx(backend, include_claims=False, include_demos=False)

@@ -109,13 +109,17 @@ Result = SelectResult | AskResult | GraphResult
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def guard_cell(value: object) -> str:
+    """A cell for a CSV download: text a spreadsheet would run as a formula gets a leading quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def _cell(term: Term | None, short: bool, guard_formulas: bool) -> str:
     if term is None:
         return ""
     text = term.display() if short else term.value
-    if guard_formulas and text.startswith(FORMULA_START):
-        text = "'" + text  # a spreadsheet must not run a cell as a formula
-    return text
+    return guard_cell(text) if guard_formulas else text
 
 
 def to_csv(result: SelectResult, *, guard_formulas: bool = False) -> str:

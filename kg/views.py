@@ -8,11 +8,20 @@
 
 from __future__ import annotations
 
+import csv as _csv
+import io as _io
+import json as _json
+import re as _re
 from dataclasses import dataclass, field
+from urllib.parse import quote as _quote
 
 from .backends import Backend
 from .nodes import Node, index
+from .nodes import claim_sort_key as _claim_sort_key
+from .nodes import claims as _claims
+from .nodes import normalize as _normalize
 from .project import to_networkx
+from .results import guard_cell
 from .vocab import PM, local_name
 
 # Colour per kind (Tableau 10), and the legend's order.
@@ -144,17 +153,6 @@ def triples_view(triples) -> GraphView:
 # Compare, Timeline and Questions: the survey's own views, generated from the graph
 # ---------------------------------------------------------------------------------------------
 
-import csv as _csv  # noqa: E402
-import io as _io  # noqa: E402
-import json as _json  # noqa: E402
-import re as _re  # noqa: E402
-from urllib.parse import quote as _quote  # noqa: E402
-
-from .nodes import claims as _claims  # noqa: E402
-from .nodes import claim_sort_key as _claim_sort_key  # noqa: E402
-from .nodes import normalize as _normalize  # noqa: E402
-from .results import FORMULA_START as _FORMULA_START  # noqa: E402
-
 # (row key, predicate, direction): "out" reads ?model pred ?x, "in" reads ?x pred ?model
 COMPARE_DIMENSIONS = (
     ("extractor", "plm:featureExtractor", "out"),
@@ -181,14 +179,8 @@ NO_VALUE = "(none)"
 
 
 def node_path(node_id: str) -> str:
-    """The node page's permalink, `/node?node=<id>` (the same as app_pages._shared.node_href)."""
+    """The node page's permalink, `/node?node=<id>`."""
     return f"/node?node={_quote(node_id, safe='')}"
-
-
-def guard_cell(value: object) -> str:
-    """A cell for a CSV download: text a spreadsheet would run as a formula gets a leading quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _year(text: str | None) -> int | None:

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-EXPLORER = str(Path(__file__).resolve().parents[2] / "explorer.py")
+from ._support import open_page
 
-
-def open_page(page: str | None = None, **query) -> AppTest:
-    at = AppTest.from_file(EXPLORER, default_timeout=120)
-    at.run()
-    if page:
-        at.query_params.update(query)
-        at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
 
 
 def texts(at: AppTest) -> str:

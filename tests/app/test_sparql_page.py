@@ -4,27 +4,18 @@ not run here, so the tests type into the page's plain-text editor, which users c
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from kg.examples import examples
 
-APP = str(Path(__file__).resolve().parents[2] / "explorer.py")
+from ._support import open_page
+
 PAGE = "app_pages/sparql.py"
 
 HOSTILE = ('SELECT ("<img src=x onerror=alert(1)>" AS ?x) ("![t](http://127.0.0.1:1/b)" AS ?y) '
            '("=HYPERLINK(\\"http://x\\")" AS ?z) {}')
-
-
-def open_page(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.query_params.update(query)
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
 
 
 def run_query(at: AppTest, text: str) -> AppTest:
@@ -46,7 +37,7 @@ def downloads(at: AppTest) -> dict[str, tuple[bytes, str, str]]:
 
 
 def test_page_opens_with_editor_examples_and_prefixes():
-    at = open_page()
+    at = open_page(PAGE)
     assert at.title[0].value == "SPARQL"
     kinds = [getattr(e, "type", "") for e in at.main]
     assert "bidi_component" in kinds                      # the highlighting editor
@@ -58,7 +49,7 @@ def test_page_opens_with_editor_examples_and_prefixes():
 
 
 def test_example_click_fills_runs_and_sets_url():
-    at = open_page()
+    at = open_page(PAGE)
     first = examples()[0]
     at.button(key=f"sparql_ex_{first.name}").click().run()
     assert not at.exception, at.exception
@@ -76,7 +67,7 @@ def test_example_click_fills_runs_and_sets_url():
 
 def test_permalink_runs_the_query():
     query = "SELECT ?m WHERE { ?m plm:improvesOn pm:BERT } ORDER BY ?m"
-    at = open_page(q=query)
+    at = open_page(PAGE, q=query)
     assert at.text_area(key="sparql_text").value == query
     assert "/node?node=XLNet" in at.dataframe[0].value["m"].tolist()
     assert at.query_params["q"] == query
@@ -84,7 +75,7 @@ def test_permalink_runs_the_query():
 
 def test_syntax_error_names_line_and_column_and_keeps_text():
     bad = "SELECT ?x WHERE {\n  ?x a plm:Model\n  FILTER( }"
-    at = run_query(open_page(), bad)
+    at = run_query(open_page(PAGE), bad)
     message = at.error[0].value
     assert "line 3, column 12" in message
     (caret,) = [c.value for c in at.code if "^" in c.value]     # the line, and a caret under the column
@@ -99,7 +90,7 @@ def test_syntax_error_names_line_and_column_and_keeps_text():
     ("SELECT * FROM <http://127.0.0.1:1/g> WHERE { ?s ?p ?o }", "FROM and FROM NAMED are not allowed"),
 ])
 def test_refused_queries_show_the_library_message(query, says):
-    at = run_query(open_page(), query)
+    at = run_query(open_page(PAGE), query)
     assert "Query refused" in at.error[0].value and says in at.error[0].value.replace("\\", "")
     assert at.text_area(key="sparql_text").value == query
     run_query(at, "ASK { pm:XLNet plm:improvesOn pm:BERT }")   # the page keeps working
@@ -109,7 +100,7 @@ def test_refused_queries_show_the_library_message(query, says):
 def test_time_limit_is_stated_and_text_kept(monkeypatch):
     monkeypatch.setenv("PLM_MAP_QUERY_TIMEOUT", "1")
     runaway = "SELECT (COUNT(*) AS ?c) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f }"
-    at = run_query(open_page(), runaway)
+    at = run_query(open_page(PAGE), runaway)
     message = at.error[0].value.replace("\\", "")
     assert "Time limit reached" in message and "1 s" in message
     assert at.text_area(key="sparql_text").value == runaway
@@ -117,7 +108,7 @@ def test_time_limit_is_stated_and_text_kept(monkeypatch):
 
 def test_row_cap_warning(monkeypatch):
     monkeypatch.setenv("PLM_MAP_MAX_ROWS", "50")
-    at = run_query(open_page(), "SELECT * WHERE { ?s ?p ?o }")
+    at = run_query(open_page(PAGE), "SELECT * WHERE { ?s ?p ?o }")
     assert "row cap of 50 rows" in at.warning[0].value
     assert len(at.dataframe[0].value) == 50
 
@@ -125,7 +116,7 @@ def test_row_cap_warning(monkeypatch):
 def test_construct_draws_graph_and_triples_with_rdf_downloads():
     from streamlit.runtime.memory_media_file_storage import _calculate_file_id
 
-    at = run_query(open_page(), "CONSTRUCT { pm:BERT ?p ?o } WHERE { pm:BERT ?p ?o }")
+    at = run_query(open_page(PAGE), "CONSTRUCT { pm:BERT ?p ?o } WHERE { pm:BERT ?p ?o }")
     assert [getattr(e, "type", "") for e in at.main].count("bidi_component") == 2   # editor + graph
     df = at.dataframe[0].value
     assert list(df.columns)[:3] == ["subject", "predicate", "object"] and len(df) > 5
@@ -141,7 +132,7 @@ def test_construct_draws_graph_and_triples_with_rdf_downloads():
 def test_select_downloads_have_sparql_mime_types():
     from streamlit.runtime.memory_media_file_storage import _calculate_file_id
 
-    at = open_page(q="SELECT ?m WHERE { ?m plm:improvesOn pm:BERT } LIMIT 3")
+    at = open_page(PAGE, q="SELECT ?m WHERE { ?m plm:improvesOn pm:BERT } LIMIT 3")
     files = downloads(at)
     assert {k: v[2] for k, v in files.items()} == {
         "CSV": "text/csv", "TSV": "text/tab-separated-values", "JSON": "application/sparql-results+json"}
@@ -152,7 +143,7 @@ def test_select_downloads_have_sparql_mime_types():
 
 
 def test_hostile_values_are_text_and_csv_is_guarded():
-    at = open_page(q=HOSTILE)
+    at = open_page(PAGE, q=HOSTILE)
     row = at.dataframe[0].value.iloc[0].tolist()
     assert row == ["<img src=x onerror=alert(1)>", "![t](http://127.0.0.1:1/b)", '=HYPERLINK("http://x")']
     shown = rendered_text(at)
@@ -162,5 +153,5 @@ def test_hostile_values_are_text_and_csv_is_guarded():
 
 
 def test_hostile_syntax_error_is_escaped():
-    at = run_query(open_page(), "SELECT ?x WHERE { ?x ?p ![t](http://127.0.0.1:1/b) <img src=x onerror=alert(1)> }")
+    at = run_query(open_page(PAGE), "SELECT ?x WHERE { ?x ?p ![t](http://127.0.0.1:1/b) <img src=x onerror=alert(1)> }")
     assert at.error and "](http" not in rendered_text(at) and "<img" not in rendered_text(at)

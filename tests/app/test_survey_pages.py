@@ -7,7 +7,6 @@ import io
 import json
 import os
 import re
-from pathlib import Path
 
 import pytest
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
@@ -16,19 +15,12 @@ from streamlit.testing.v1 import AppTest
 
 from tests.test_views import hostile_sources
 
-APP = str(Path(__file__).resolve().parents[2] / "explorer.py")
+from ._support import open_page
+
 QUESTIONS, COMPARE, TIMELINE = "app_pages/questions.py", "app_pages/compare.py", "app_pages/timeline.py"
 # Markup that would render (an image, a link, a tag) if the page forgot to escape graph text
 LIVE_MARKUP = re.compile(r"(?<!\\)<(img|script|b)\b|(?<!\\)!(?<!\\)\[|(?<!\\)\]\((javascript|http://127)")
 
-
-def open_page(page: str, **query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.query_params.update(query)
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
 
 
 def table(at: AppTest):
