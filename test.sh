@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Sets up everything the tests need and runs them all: a virtualenv with the pinned packages, and
-# Debian's chromium (driven by Playwright) for the browser tests when it is missing.
+# the Debian packages the tests use when they are missing: chromium (driven by Playwright) for the
+# browser tests, libseccomp2 for the query worker's seccomp filter, strace for the fuzzer's
+# system-call watch.
 set -euo pipefail
 cd "$(dirname "$0")"
-if ! command -v chromium >/dev/null 2>&1; then
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-wqy-microhei)
+command -v strace >/dev/null 2>&1 || missing+=(strace)
+ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2' || missing+=(libseccomp2)
+if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 python3 -m venv .venv
 . .venv/bin/activate

@@ -2,7 +2,7 @@
 
 Runs on the survey graph and on synthetic graphs of the same shape (the survey graph plus generated
 model families, see kg/synthetic.py) of about 100k and 1M triples. Each query is timed through the
-user-facing path (`backend.query(text)`: static check, sandboxed worker, result conversion) and,
+user-facing path (`backend.query(text)`: static check and canonical rewrite, a sandboxed worker of the pool, result conversion) and,
 for comparison, straight on the in-process engine.
 
     python bench/benchmark.py                 # survey, 100k, 1M
@@ -53,8 +53,8 @@ def time_load(sources, runs: int) -> float:
 def bench_graph(name, sources, repeat: int, load_runs: int) -> dict:
     load = time_load(sources, load_runs)
     t0 = time.perf_counter()
-    backend = EmbeddedBackend(sources, timeout=60, max_rows=10**7)
-    backend.worker.start()
+    backend = EmbeddedBackend(sources, timeout=60, max_rows=10**7, max_result_bytes=1 << 30)
+    backend.pool.start()
     startup = time.perf_counter() - t0
     triples = len(backend.store)
     rows = []

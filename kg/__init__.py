@@ -4,6 +4,6 @@ Importing this package is cheap: it imports neither torch nor rdflib (tests/test
 """
 
 from .backends import (  # noqa: F401
-    Backend, EmbeddedBackend, EndpointBackend, QueryError, QueryFailed, QueryRefused,
-    QuerySyntaxError, QueryTimeout, open_backend,
+    Backend, EmbeddedBackend, EndpointBackend, QueryBusy, QueryError, QueryFailed, QueryRefused,
+    QuerySyntaxError, QueryTimeout, ResultTooLarge, SandboxUnavailable, open_backend,
 )

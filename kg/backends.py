@@ -12,20 +12,19 @@ the answer, since the graph never changes while loaded.
 
 from __future__ import annotations
 
-import json
 import os
+import re
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
+from typing import Hashable
 
-from .results import AskResult, GraphResult, Result, SelectResult, Term
-from .safety import QueryRefused, check_query
+from .results import Result, SelectResult, Term
+from .safety import CheckedQuery, QueryRefused, check_query
 from .store import default_sources, load_store
 from .vocab import PREFIXES, prologue
-from .worker import QueryFailed, QueryTimeout, QueryWorker, _execute, _to_result
+from .pool import WorkerPool
+from .worker import QueryBusy, QueryFailed, QueryTimeout, ResultTooLarge, SandboxUnavailable, _execute
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_ROWS = 10_000
@@ -33,7 +32,7 @@ ENDPOINT_ENV = "PLM_MAP_ENDPOINT"
 
 __all__ = [
     "Backend", "EmbeddedBackend", "EndpointBackend", "open_backend", "QueryError", "QueryRefused",
-    "QueryTimeout", "QueryFailed", "QuerySyntaxError",
+    "QueryTimeout", "QueryFailed", "QuerySyntaxError", "QueryBusy", "SandboxUnavailable", "ResultTooLarge",
 ]
 
 
@@ -41,7 +40,9 @@ class QuerySyntaxError(ValueError):
     """The query does not parse; the message names line and column."""
 
 
-QueryError = (QueryRefused, QuerySyntaxError, QueryTimeout, QueryFailed)
+# QueryBusy, SandboxUnavailable and ResultTooLarge are QueryFailed too; named so callers see them.
+QueryError = (QueryRefused, QuerySyntaxError, QueryTimeout, QueryBusy, SandboxUnavailable, ResultTooLarge,
+              QueryFailed)
 
 
 def _syntax_message(raw: str, line_offset: int = 0, text: str | None = None) -> str:
@@ -70,6 +71,9 @@ class Backend:
     """What every backend offers; subclasses implement `_run` and `_run_trusted`."""
 
     name = "backend"
+    # A sentence every page and command shows while user queries may run without their sandbox
+    # (PLM_MAP_UNSAFE_NO_SANDBOX=1); None when they cannot.
+    sandbox_warning: str | None = None
 
     def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX_ROWS):
         self.timeout = timeout
@@ -79,13 +83,20 @@ class Backend:
         self._cache_lock = threading.Lock()
 
     def query(self, text: str, *, trusted: bool = False, timeout: float | None = None,
-              max_rows: int | None = None) -> Result:
+              max_rows: int | None = None, session: Hashable | None = None) -> Result:
         """Run a read-only query and return its result.
+
+        Args:
+            session: who asks (a Streamlit session id, say): a session has at most one user query
+                in flight; a second one meanwhile is refused with QueryBusy. None: no such rule.
 
         Raises:
             QueryRefused: update operations, SERVICE, FROM, oversized text (nothing was run).
             QuerySyntaxError: the query does not parse (the message names line and column).
             QueryTimeout: the query ran past `timeout` seconds and was stopped.
+            QueryBusy: this session has a query running, or every query worker stayed busy.
+            SandboxUnavailable: the query sandbox could not be proven, so nothing was run.
+            ResultTooLarge: the result passed the byte cap (PLM_MAP_MAX_RESULT_BYTES).
             QueryFailed: the engine could not finish (memory limit, endpoint error).
         """
         timeout = self.timeout if timeout is None else timeout
@@ -99,7 +110,7 @@ class Backend:
                     self._cache[text] = hit
             return hit
         checked = check_query(text)
-        return self._run(checked.text, checked.form, timeout, max_rows)
+        return self._submit(checked, timeout, max_rows, session)
 
     def memo(self, key: str, build):
         """Compute something derived from the graph once per backend (the graph never changes)."""
@@ -132,6 +143,10 @@ class Backend:
         self.close()
 
     # subclasses
+    def _submit(self, checked: CheckedQuery, timeout: float, max_rows: int, session) -> Result:
+        """A checked user query from `session`; backends without sessions just run it."""
+        return self._run(checked.text, checked.form, timeout, max_rows)
+
     def _run(self, text: str, form: str, timeout: float, max_rows: int) -> Result:
         raise NotImplementedError
 
@@ -139,132 +154,58 @@ class Backend:
         raise NotImplementedError
 
 
+def _in_original(raw: str, checked: CheckedQuery) -> tuple[str, str]:
+    """The engine's `error at L:C: ...` for the text it ran, moved to the place in the user's own
+    text (the check hands the engine a canonical rewrite), and that text."""
+    original = getattr(checked, "original", "") or checked.text
+    m = re.match(r"error at (\d+):(\d+): ", raw)
+    if m is None or not hasattr(checked, "position"):
+        return raw, original
+    line, column = checked.position(int(m[1]), int(m[2]))
+    return f"error at {line}:{column}: {raw[m.end():]}", original
+
+
 class EmbeddedBackend(Backend):
-    """Oxigraph in this process for the library's queries; a sandboxed worker for user queries."""
+    """Oxigraph in this process for the library's queries; a pool of sandboxed workers for user
+    queries (kg/pool.py): `workers` of them (PLM_MAP_QUERY_WORKERS), each result at most
+    `max_result_bytes` (PLM_MAP_MAX_RESULT_BYTES)."""
 
     name = "embedded"
 
-    def __init__(self, sources: list[Path] | None = None, **kw):
+    def __init__(self, sources: list[Path] | None = None, *, workers: int | None = None,
+                 max_result_bytes: int | None = None, **kw):
         super().__init__(**kw)
         self.sources = [Path(s) for s in (sources or default_sources())]
         t0 = time.perf_counter()
         self.store = load_store(self.sources)
         self.load_seconds = time.perf_counter() - t0
-        self._worker = QueryWorker(self.sources, prefixes=PREFIXES)
+        self.pool = WorkerPool(self.sources, prefixes=PREFIXES, size=workers, max_result_bytes=max_result_bytes)
 
     @property
-    def worker(self) -> QueryWorker:
-        return self._worker
+    def sandbox_warning(self) -> str | None:
+        return self.pool.sandbox_warning
 
     def __len__(self) -> int:
         return len(self.store)
 
-    def _run(self, text, form, timeout, max_rows):
+    def _submit(self, checked, timeout, max_rows, session):
         try:
-            return self._worker.run(text, timeout=timeout, max_rows=max_rows)
+            return self.pool.run(checked.text, timeout=timeout, max_rows=max_rows, session=session)
         except SyntaxError as e:
-            raise QuerySyntaxError(_syntax_message(str(e), text=text)) from None
+            raw, original = _in_original(str(e), checked)
+            raise QuerySyntaxError(_syntax_message(raw, text=original)) from None
+
+    def _run(self, text, form, timeout, max_rows):
+        return self._submit(CheckedQuery(text=text, form=form), timeout, max_rows, None)
 
     def _run_trusted(self, text):
-        t0 = time.perf_counter()
-        payload = _execute(self.store, text, 10**9, PREFIXES)
-        return _to_result(payload, time.perf_counter() - t0)
+        return _execute(self.store, text, 10**9, PREFIXES)
 
     def close(self):
-        self._worker.close()
+        self.pool.close()
 
 
-class EndpointBackend(Backend):
-    """Any SPARQL 1.1 Protocol endpoint (Oxigraph server, Fuseki, Virtuoso, QLever, GraphDB ...)."""
-
-    name = "endpoint"
-    MAX_RESPONSE_BYTES = 64 << 20
-
-    def __init__(self, url: str, **kw):
-        super().__init__(**kw)
-        parsed = urllib.parse.urlparse(url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise ValueError(f"Not an http(s) SPARQL endpoint URL: {url!r}")
-        self.url = url
-        self._last_text: str | None = None
-        loopback = parsed.hostname in ("127.0.0.1", "localhost", "::1")
-        handlers = [urllib.request.ProxyHandler({})] if loopback else []
-        self._opener = urllib.request.build_opener(*handlers)
-
-    def _request(self, text: str, form: str, timeout: float, line_offset: int = 0) -> tuple[bytes, str]:
-        accept = (
-            "application/sparql-results+json" if form in ("SELECT", "ASK") else "application/n-triples"
-        )
-        data = urllib.parse.urlencode({"query": text}).encode()
-        req = urllib.request.Request(
-            self.url, data=data, method="POST",
-            headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded",
-                     "User-Agent": "plm-map/1.0"},
-        )
-        deadline = time.monotonic() + timeout
-        try:
-            with self._opener.open(req, timeout=timeout) as resp:
-                chunks, size = [], 0
-                while chunk := resp.read(1 << 16):
-                    size += len(chunk)
-                    if size > self.MAX_RESPONSE_BYTES:
-                        raise QueryFailed("the endpoint's answer is larger than 64 MiB; add a LIMIT")
-                    if time.monotonic() > deadline:
-                        raise QueryTimeout(f"the endpoint did not answer within {timeout:g} s")
-                    chunks.append(chunk)
-                return b"".join(chunks), resp.headers.get("Content-Type", "")
-        except urllib.error.HTTPError as e:
-            body = e.read(2000).decode("utf-8", "replace").strip()
-            if e.code == 400 and ("error at" in body or "yntax" in body or "Parse" in body):
-                raise QuerySyntaxError(
-                    _syntax_message(body.splitlines()[0] if body else str(e), line_offset, self._last_text)
-                ) from None
-            raise QueryFailed(f"the endpoint answered HTTP {e.code}: {body[:300]}") from None
-        except TimeoutError:
-            raise QueryTimeout(f"the endpoint did not answer within {timeout:g} s") from None
-        except urllib.error.URLError as e:
-            if isinstance(e.reason, TimeoutError):
-                raise QueryTimeout(f"the endpoint did not answer within {timeout:g} s") from None
-            raise QueryFailed(f"cannot reach the endpoint {self.url}: {e.reason}") from None
-
-    def _parse(self, body: bytes, form: str, max_rows: int, elapsed: float) -> Result:
-        if form in ("SELECT", "ASK"):
-            doc = json.loads(body)
-            if "boolean" in doc:
-                return AskResult(bool(doc["boolean"]), elapsed=elapsed)
-            names = doc["head"].get("vars", [])
-            bindings = doc["results"]["bindings"]
-            rows = [
-                tuple(Term.from_json(b[v]) if v in b else None for v in names) for b in bindings[:max_rows]
-            ]
-            return SelectResult(names, rows, len(bindings) > max_rows, elapsed)
-        import pyoxigraph as ox
-
-        triples = []
-        for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES):
-            if len(triples) == max_rows:
-                return GraphResult(triples, True, elapsed)
-            triples.append(tuple(Term(*_term_tuple(x)) for x in (t.subject, t.predicate, t.object)))
-        return GraphResult(triples, False, elapsed)
-
-    def _run(self, text, form, timeout, max_rows):
-        t0 = time.perf_counter()
-        head = prologue()
-        self._last_text = text
-        body, _ = self._request(head + text, form, timeout, line_offset=head.count("\n"))
-        return self._parse(body, form, max_rows, time.perf_counter() - t0)
-
-    def _run_trusted(self, text):
-        form = check_query(text).form  # the library's queries are plain reads; this finds the form
-        t0 = time.perf_counter()
-        body, _ = self._request(text, form, max(self.timeout, 60.0))
-        return self._parse(body, form, 10**9, time.perf_counter() - t0)
-
-
-def _term_tuple(t) -> tuple:
-    from .worker import _term
-
-    return _term(t)
+from .endpoint import EndpointBackend  # noqa: E402  (it builds on Backend above)
 
 
 def open_backend(endpoint: str | None = None, **kw) -> Backend:

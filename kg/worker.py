@@ -1,38 +1,32 @@
-"""A sandboxed process that runs untrusted queries against its own copy of the graph.
+"""The query worker: the program of the sandboxed child process, and the errors a user query ends in.
 
 Neither rdflib nor Oxigraph can interrupt a running query, and Oxigraph's native code makes
-network requests that Python audit hooks cannot see. So user queries run here, in a child
-process that:
+network requests that Python audit hooks cannot see. So user queries run here, in a child process
+(started by kg/pool.py) that, in this order:
 
-* drops network access before it loads anything, by moving into new user and network namespaces
-  (`unshare(CLONE_NEWUSER | CLONE_NEWNET)`): SERVICE or LOAD, should one get past kg/safety.py,
-  find no network at all;
-* refuses Python-level sockets, URL opening and subprocesses with an audit hook;
-* caps its address space (RLIMIT_AS), so a query that builds huge intermediate results fails with
-  a memory error instead of taking the machine down;
-* answers one query at a time over a pipe, at most `max_rows` rows.
-
-The parent waits `timeout` seconds for an answer; past that it kills the child and starts a new one.
+1. reads its settings from the parent (one JSON frame, see kg/wire.py);
+2. takes its sandbox (kg/sandbox.py): a network namespace when the kernel allows one, a seccomp
+   filter, death with its parent, a watchdog;
+3. proves the sandbox by failing to reach the parent's proof listeners, loads the graph, caps its
+   address space (RLIMIT_AS) and installs the audit hook;
+4. answers one query at a time: it acknowledges the request (so the parent can tell a worker that
+   was already dead from one that died running the query), runs it under a per-query RLIMIT_CPU,
+   and sends at most `max_rows` rows and at most `max_bytes` bytes of them, counted while it
+   serialises them (a single literal's size is checked before it is encoded).
 """
 
 from __future__ import annotations
 
-import ctypes
+import json
 import os
 import resource
+import signal
 import socket
-import subprocess
 import sys
-import threading
 import time
-from multiprocessing.connection import Connection
 from pathlib import Path
 
-from .results import AskResult, GraphResult, SelectResult, Term
-
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWNET = 0x40000000
-DEFAULT_MEMORY_LIMIT = 4 << 30  # bytes of address space for the worker
+from .results import AskResult, GraphResult, Result, SelectResult, Term
 
 
 class QueryTimeout(RuntimeError):
@@ -40,44 +34,38 @@ class QueryTimeout(RuntimeError):
 
 
 class QueryFailed(RuntimeError):
-    """The engine rejected or could not finish the query (syntax error, memory limit, crash)."""
+    """The engine rejected or could not finish the query (memory limit, crash, malformed answer)."""
+
+
+class QueryBusy(QueryFailed):
+    """Not run: every query worker is busy, or this session already has a query running."""
+
+
+class SandboxUnavailable(QueryFailed):
+    """Not run: the worker could not prove its network sandbox, and running without it is not allowed."""
+
+
+class ResultTooLarge(QueryFailed):
+    """The result passed the byte cap; nothing of it is returned."""
+
+
+def size_text(n: int) -> str:
+    """A byte count as people state limits: "32 MiB", "64 KiB", "1,000 bytes"."""
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift and n % (1 << shift) == 0:
+            return f"{n >> shift:,} {unit}"
+    if n >= 1 << 20:
+        return f"{n / (1 << 20):,.1f} MiB"
+    return f"{n:,} bytes"
 
 
 # ---------------------------------------------------------------------------------------------
-# The child
+# Running a query on a pyoxigraph store
 # ---------------------------------------------------------------------------------------------
-
-
-def _drop_network() -> bool:
-    """Move this (single-threaded) process into empty user and network namespaces."""
-    if not sys.platform.startswith("linux"):
-        return False
-    libc = ctypes.CDLL(None, use_errno=True)
-    uid, gid = os.getuid(), os.getgid()
-    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
-        return False
-    try:  # keep our own uid inside the new namespace, so file permissions stay as they were
-        with open("/proc/self/setgroups", "w") as f:
-            f.write("deny")
-        with open("/proc/self/uid_map", "w") as f:
-            f.write(f"{uid} {uid} 1")
-        with open("/proc/self/gid_map", "w") as f:
-            f.write(f"{gid} {gid} 1")
-    except OSError:
-        pass
-    return True
-
-
-_BLOCKED_EVENTS = ("socket.connect", "socket.getaddrinfo", "socket.bind", "urllib.Request",
-                   "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.fork")
-
-
-def _audit(event: str, args) -> None:
-    if event in _BLOCKED_EVENTS:
-        raise PermissionError(f"{event} is not allowed in the query worker")
 
 
 def _term(t) -> tuple | None:
+    """A pyoxigraph term as (kind, value[, datatype, lang]), kind as in SPARQL's JSON results."""
     import pyoxigraph as ox
 
     if t is None:
@@ -91,175 +79,165 @@ def _term(t) -> tuple | None:
     return ("literal", str(t), None, None)  # RDF 1.2 triple terms, shown as text
 
 
-def _execute(store, query: str, max_rows: int, prefixes: dict):
+def _execute(store, query: str, max_rows: int, prefixes: dict) -> Result:
+    """Run a query in this process (the library's own trusted queries): no caps but `max_rows`."""
     import pyoxigraph as ox
 
+    t0 = time.perf_counter()
     result = store.query(query, prefixes=prefixes)
+
+    def term(t):
+        return None if t is None else Term(*_term(t))
+
     if isinstance(result, ox.QueryBoolean):
-        return ("ask", bool(result))
+        return AskResult(bool(result), elapsed=time.perf_counter() - t0)
     if isinstance(result, ox.QuerySolutions):
         names = [v.value for v in result.variables]
         rows = []
         for solution in result:
             if len(rows) == max_rows:
-                return ("select", names, rows, True)
-            rows.append(tuple(_term(solution[i]) for i in range(len(names))))
-        return ("select", names, rows, False)
+                return SelectResult(names, rows, True, time.perf_counter() - t0)
+            rows.append(tuple(term(solution[i]) for i in range(len(names))))
+        return SelectResult(names, rows, False, time.perf_counter() - t0)
     triples = []
     for t in result:
         if len(triples) == max_rows:
-            return ("graph", triples, True)
-        triples.append((_term(t.subject), _term(t.predicate), _term(t.object)))
-    return ("graph", triples, False)
+            return GraphResult(triples, True, time.perf_counter() - t0)
+        triples.append((term(t.subject), term(t.predicate), term(t.object)))
+    return GraphResult(triples, False, time.perf_counter() - t0)
 
 
-def _serve(conn) -> None:
-    sources, memory_limit, isolate, prefixes = conn.recv()
-    isolated = _drop_network() if isolate else False
+class _TooLarge(Exception):
+    pass
+
+
+class _Budget:
+    """Bytes left under the cap; a value is weighed by its length before it is encoded."""
+
+    def __init__(self, limit: int):
+        self.left = limit
+
+    def encode(self, value) -> bytes:
+        data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        self.left -= len(data) + 1
+        if self.left < 0:
+            raise _TooLarge
+        return data
+
+    def term(self, t) -> list | None:
+        item = _term(t)
+        if item is None:
+            return None
+        if len(item[1]) > self.left:  # at least one byte per character: too large before encoding it
+            raise _TooLarge
+        return list(item)
+
+
+def answer(store, query: str, *, max_rows: int, max_bytes: int, prefixes: dict) -> bytes:
+    """The answer frame's body for one query: a result under both caps, or what went wrong."""
+    import pyoxigraph as ox
+
+    budget = _Budget(max_bytes)
+    try:
+        result = store.query(query, prefixes=prefixes)
+        if isinstance(result, ox.QueryBoolean):
+            return json.dumps({"t": "ask", "value": bool(result)}).encode()
+        pieces, truncated = [], False
+        if isinstance(result, ox.QuerySolutions):
+            names = [v.value for v in result.variables]
+            head = b'{"t":"select","vars":' + budget.encode(names)
+            for solution in result:
+                if len(pieces) == max_rows:
+                    truncated = True
+                    break
+                pieces.append(budget.encode([budget.term(solution[i]) for i in range(len(names))]))
+            key = b"rows"
+        else:
+            head = b'{"t":"graph"'
+            for t in result:
+                if len(pieces) == max_rows:
+                    truncated = True
+                    break
+                pieces.append(budget.encode([budget.term(t.subject), budget.term(t.predicate),
+                                             budget.term(t.object)]))
+            key = b"triples"
+        tail = b',"truncated":' + (b"true" if truncated else b"false") + b"}"
+        return head + b',"' + key + b'":[' + b",".join(pieces) + b"]" + tail
+    except _TooLarge:
+        return json.dumps({"t": "too_large"}).encode()
+    except SyntaxError as e:
+        return _message("syntax", str(e.args[0] if e.args else e))
+    except MemoryError:
+        return json.dumps({"t": "memory"}).encode()
+    except Exception as e:  # noqa: BLE001 - every engine error is reported, none ends the worker
+        return _message("failed", f"{type(e).__name__}: {e}")
+
+
+def _message(kind: str, text: str) -> bytes:
+    return json.dumps({"t": kind, "message": text[:4000]}, ensure_ascii=False).encode()
+
+
+# ---------------------------------------------------------------------------------------------
+# The child process
+# ---------------------------------------------------------------------------------------------
+
+
+def _serve(sock: socket.socket) -> None:
+    from . import sandbox
+    from .wire import MAX_REQUEST_BYTES, Channel, WireError
+
+    channel = Channel(sock, max_frame=MAX_REQUEST_BYTES)
+    config = channel.recv()
+    parent = int(config["parent"])
+    failures = {}
+    if (why := sandbox.enter_network_namespace()) is not None:
+        failures["netns"] = why
+    sandbox.die_with_parent(parent)
+    if (why := sandbox.install_seccomp_filter()) is not None:
+        failures["seccomp"] = why
+    isolation = [name for name in ("netns", "seccomp") if name not in failures]
+    watchdog = sandbox.Watchdog(parent)
+    probes = sandbox.probe_network(config["probe"])
+    # judged by the parent before the graph is loaded: a worker it refuses costs little
+    channel.send({"t": "sandbox", "isolation": isolation, "failures": failures, "probes": probes})
     try:
         from .store import load_store
 
-        store = load_store([Path(s) for s in sources])
-    except Exception as e:  # reported to the parent, which raises it
-        conn.send(("error", f"{type(e).__name__}: {e}"))
+        store = load_store([Path(s) for s in config["sources"]])
+    except Exception as e:  # noqa: BLE001 - reported to the parent, which raises it
+        channel.send({"t": "error", "message": f"{type(e).__name__}: {e}"})
         return
+    import pyoxigraph  # noqa: F401 - loaded before the audit hook refuses new native libraries
+
+    memory_limit = int(config["memory_limit"])
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
-    sys.addaudithook(_audit)
-    conn.send(("ready", isolated, len(store)))
+    sandbox.install_audit_hook()
+    prefixes = dict(config["prefixes"])
+    max_bytes = int(config["max_result_bytes"])
+    channel.send({"t": "ready", "pid": os.getpid(), "triples": len(store)})
     while True:
         try:
-            request = conn.recv()
-        except (EOFError, OSError):
+            request = channel.recv()
+        except (EOFError, OSError, WireError):
             return
-        if request is None:
+        if request["t"] != "query":
             return
-        query, max_rows = request
-        try:
-            conn.send(("ok", _execute(store, query, max_rows, prefixes)))
-        except SyntaxError as e:
-            conn.send(("syntax", str(e.args[0] if e.args else e)))
-        except MemoryError:
-            conn.send(("error", "the query needed more memory than the worker may use"))
-        except Exception as e:
-            conn.send(("error", f"{type(e).__name__}: {e}"))
-
-
-# ---------------------------------------------------------------------------------------------
-# The parent's handle
-# ---------------------------------------------------------------------------------------------
-
-
-def _to_result(payload, elapsed: float):
-    def term(t):
-        return None if t is None else Term(*t)
-
-    kind = payload[0]
-    if kind == "ask":
-        return AskResult(payload[1], elapsed=elapsed)
-    if kind == "select":
-        _, names, rows, truncated = payload
-        return SelectResult(names, [tuple(term(t) for t in row) for row in rows], truncated, elapsed)
-    _, triples, truncated = payload
-    return GraphResult([tuple(term(t) for t in tr) for tr in triples], truncated, elapsed)
-
-
-class QueryWorker:
-    """One sandboxed child process; `run` sends it a query and waits at most `timeout` seconds."""
-
-    def __init__(self, sources: list[Path], *, prefixes: dict, memory_limit: int = DEFAULT_MEMORY_LIMIT,
-                 isolate: bool = True, start_timeout: float = 120.0):
-        self.sources = [str(Path(s).resolve()) for s in sources]
-        self.prefixes = prefixes
-        self.memory_limit = memory_limit
-        self.isolate = isolate
-        self.start_timeout = start_timeout
-        self.isolated = False
-        self.triples = 0
-        self._proc = None
-        self._conn = None
-        self._lock = threading.Lock()
-
-    def _start(self) -> None:
-        # A fresh interpreter (not fork): safe to start from any thread, inherits no state.
-        mine, theirs = socket.socketpair()
-        root = str(Path(__file__).resolve().parent.parent)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
-        proc = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from kg.worker import main; main(int(sys.argv[1]))",
-             str(theirs.fileno())], pass_fds=[theirs.fileno()],
-            stdin=subprocess.DEVNULL, env=env, cwd=root,
-        )
-        theirs.close()
-        conn = Connection(mine.detach())
-        conn.send((self.sources, self.memory_limit, self.isolate, self.prefixes))
-        if not conn.poll(self.start_timeout):
-            proc.kill()
-            raise QueryFailed("the query worker did not start in time")
-        try:
-            msg = conn.recv()
-        except EOFError:
-            msg = ("error", f"it exited with status {proc.wait(5)}")
-        if msg[0] != "ready":
-            proc.kill()
-            raise QueryFailed(f"the query worker could not load the graph: {msg[1]}")
-        self._proc, self._conn, self.isolated, self.triples = proc, conn, msg[1], msg[2]
-
-    def _alive(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
-
-    def _stop(self) -> None:
-        if self._proc is not None:
-            self._proc.kill()
-            self._proc.wait(5)
-        if self._conn is not None:
-            self._conn.close()
-        self._proc = self._conn = None
-
-    def start(self) -> "QueryWorker":
-        with self._lock:
-            if not self._alive():
-                self._stop()
-                self._start()
-        return self
-
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                try:
-                    self._conn.send(None)
-                except OSError:
-                    pass
-            self._stop()
-
-    def run(self, query: str, *, timeout: float, max_rows: int):
-        """Run one query; at most one runs at a time (others wait up to `timeout` for their turn)."""
-        t0 = time.perf_counter()
-        if not self._lock.acquire(timeout=timeout):
-            raise QueryTimeout(f"another query held the engine for {timeout:g} s; try again")
-        try:
-            if not self._alive():
-                self._stop()
-                self._start()
-            self._conn.send((query, max_rows))
-            left = max(0.0, timeout - (time.perf_counter() - t0))
-            if not self._conn.poll(left):
-                self._stop()  # the only way to stop a running query; the next call starts a new worker
-                raise QueryTimeout(f"the query ran past the {timeout:g} s time limit and was stopped")
-            try:
-                msg = self._conn.recv()
-            except EOFError:
-                self._stop()
-                raise QueryFailed("the query worker crashed (the query may need too much memory)") from None
-        finally:
-            self._lock.release()
-        elapsed = time.perf_counter() - t0
-        if msg[0] == "ok":
-            return _to_result(msg[1], elapsed)
-        if msg[0] == "syntax":
-            raise SyntaxError(msg[1])
-        raise QueryFailed(msg[1])
+        channel.send({"t": "ack"})
+        timeout = float(request["timeout"])
+        watchdog.deadline = time.monotonic() + timeout
+        sandbox.limit_cpu(timeout)
+        body = answer(store, str(request["text"]), max_rows=int(request["max_rows"]),
+                      max_bytes=max_bytes, prefixes=prefixes)
+        watchdog.deadline = None
+        channel.send_body(body)
 
 
 def main(fd: int) -> None:
-    """Entry point of the worker process (started by QueryWorker._start)."""
-    _serve(Connection(fd))
+    """Entry point of the worker process (started by kg/pool.py)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C ends the parent; the worker dies with it
+    try:
+        _serve(socket.socket(fileno=fd))
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        pass  # the parent went away
+    sys.exit(0)

@@ -113,25 +113,25 @@ def test_local_files_named_in_a_query_are_never_opened(kg, secret, query):
 
 
 def test_the_worker_has_no_network_even_if_the_static_check_is_bypassed(kg, logserver):
-    """Defence in depth: send SERVICE straight to the sandboxed worker, skipping kg/safety.py."""
-    worker = kg.worker.start()
-    assert worker.isolated, "the query worker must run in its own network namespace"
+    """Defence in depth: send SERVICE straight to the sandboxed worker pool, skipping kg/safety.py."""
+    pool = kg.pool.start(1)
+    assert pool.isolation == ("netns", "seccomp"), "a network namespace and the seccomp filter, both proven"
     for variant in ("plain", "silent", "in OPTIONAL", "ASK"):
         query = SERVICE_VARIANTS[variant].replace("{url}", logserver.url)
         try:
-            worker.run(query, timeout=10, max_rows=10)
+            pool.run(query, timeout=10, max_rows=10)
         except (QueryFailed, SyntaxError):
             pass  # the engine reports the unreachable network; what matters is the log below
     assert logserver.requests == []
 
 
 def test_the_worker_reads_no_file_even_if_the_static_check_is_bypassed(kg, secret):
-    worker = kg.worker.start()
+    pool = kg.pool.start(1)
     with file_opens(secret) as opens:
         for query in (f"SELECT * FROM <file://{secret}> WHERE {{ ?s ?p ?o }}",
                       f"SELECT * WHERE {{ SERVICE <file://{secret}> {{ ?s ?p ?o }} }}"):
             try:
-                result = worker.run(query, timeout=10, max_rows=10)
+                result = pool.run(query, timeout=10, max_rows=10)
                 assert not any("hunter2" in str(t) for row in result.rows for t in row)
             except (QueryFailed, SyntaxError):
                 pass
@@ -169,7 +169,7 @@ def test_updates_are_refused_and_nothing_is_lost(kg, logserver, secret, update):
 def test_the_worker_cannot_run_an_update_even_if_the_static_check_is_bypassed(kg):
     before = fingerprint(kg)
     with pytest.raises(SyntaxError):
-        kg.worker.run("DELETE WHERE { ?s ?p ?o }", timeout=10, max_rows=10)
+        kg.pool.run("DELETE WHERE { ?s ?p ?o }", timeout=10, max_rows=10)
     assert fingerprint(kg) == before
 
 
@@ -303,7 +303,8 @@ def test_rapid_submissions_run_one_at_a_time_and_all_answer(kg):
 @pytest.mark.parametrize("query, line, column", [
     ("SELECT * WHERE {\n  ?s ?p ?o\n  FILTER( }", 3, 11),
     ("SELECT ?x WHERE { ?x plm:about pm:BERT ", 1, 40),
-    ("PREFIX ex: <http://x/>\nSELECT * WHERE { ?s ex:p ?o }\nLIMIT x", 3, 7),
+    ("PREFIX ex: <http://x/>\nSELECT * WHERE { ?s ex:p ?o }\nLIMIT ?x", 3, 7),
+    ("PREFIX ex: <http://example.org/a/long/namespace/>\nSELECT * WHERE {\n  ?s ex:p ex:o FILTER(ex:f( }", 3, 29),
 ])
 def test_syntax_errors_name_line_and_column(kg, query, line, column):
     """The engine reports where it gave up: at the offending token or just after it."""
@@ -314,6 +315,11 @@ def test_syntax_errors_name_line_and_column(kg, query, line, column):
     reported = int(message.split("column ")[1].split(":")[0])
     assert column <= reported <= column + 1
     assert "[_]" not in message and "\n  " + query.splitlines()[line - 1] in message
+
+
+def test_a_word_the_grammar_does_not_know_is_refused_with_its_place(kg):
+    with pytest.raises(QueryRefused, match="Unknown word 'x' at line 3, column 7"):
+        kg.query("PREFIX ex: <http://x/>\nSELECT * WHERE { ?s ex:p ?o }\nLIMIT x")
 
 
 def test_the_static_check_reads_keywords_not_text():
