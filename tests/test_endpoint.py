@@ -100,6 +100,24 @@ def test_row_cap_and_syntax_errors_on_the_endpoint(remote):
         remote.query("SELECT *\nWHERE { ?s ?p }")
 
 
+def test_an_endpoint_syntax_error_points_into_the_users_own_text_as_the_embedded_one_does(kg, remote):
+    """The endpoint parses the prologue plus the check's canonical text (comments gone); the error
+    still names the line and column of what the user wrote."""
+    query = "# which models?\nSELECT ?s   # the subject\n\n# then\nWHERE { ?s ?p }"
+    with pytest.raises(QuerySyntaxError) as embedded:
+        kg.query(query)
+    with pytest.raises(QuerySyntaxError, match=r"^Syntax error at line 5, column 16") as endpoint:
+        remote.query(query)
+    assert str(endpoint.value) == str(embedded.value)
+
+
+def test_large_answers_stream_in_and_stop_at_the_row_cap(remote):
+    result = remote.query("SELECT * WHERE { ?s ?p ?o }", max_rows=3000)
+    assert len(result.rows) == 3000 and result.truncated
+    graph = remote.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", max_rows=3000)
+    assert len(graph.triples) == 3000 and graph.truncated
+
+
 def test_refused_queries_never_reach_the_endpoint(remote, logserver):
     spy = EndpointBackend(logserver.url + "/sparql")
     for q in (f"SELECT * WHERE {{ SERVICE <{remote.url}> {{ ?s ?p ?o }} }}", "DROP ALL",
