@@ -7,6 +7,8 @@ by id, case- and dash-insensitive; `demo.run(params, seed=...)` imports the demo
 
 from __future__ import annotations
 
+from typing import Callable
+
 from ._base import Demo, Outcome, Param, ParamError, Plot, Result, Series, Verdict, judge  # noqa: F401
 
 F32 = 4  # bytes per float32
@@ -52,6 +54,153 @@ def _ffn_cost(p: dict) -> float:
     return tokens * (12 * p["d_model"] * p["n_layer"] + 3 * p["n_head"] * p["seq_len"] * p["n_layer"]) * F32
 
 
+# Run-time estimates: (optimizer steps, multiply-adds) of a whole run, from its parameters; Adam's
+# update counts 4 multiply-adds per parameter. A run estimated past `Demo.max_seconds` (30 s, half the
+# 60 s time budget) is refused before it starts, like one that would not fit in memory.
+
+
+def _timed(c_step: float, c_mac: float, work: Callable[[dict], tuple[float, float]]) -> Callable[[dict], float]:
+    """Seconds = c_step × steps + c_mac × multiply-adds. Both constants are fitted per demo to two runs
+    (at the defaults and at large sizes) on one core of the development machine while it was shared
+    with other work (`kg verify` took 22 s there, about 11 s on a quiet laptop): an upper estimate."""
+    def seconds(p: dict) -> float:
+        steps, macs = work(p)
+        return c_step * steps + c_mac * macs
+    return seconds
+
+
+def _multi_head_work(p: dict) -> tuple[float, float]:
+    """Two models (1 and h heads) × steps; q, k, v, o projections, scores and two read-outs per token."""
+    B, T, d, V, s = p["batch"], p["seq_len"], p["d_model"], p["vocab"], p["steps"]
+    per_token = 4 * d * d + 2 * T * d + 2 * d * V
+    return 2 * s, 2 * s * (B * T * per_token + 4 * (4 * d * d + 3 * d * V)) + 2 * 1000 * T * per_token
+
+
+def _ffn_work(p: dict) -> tuple[float, float]:
+    """Three stacks (isolated tokens, sequences, sequences with an FFN) × steps, then a 2000-sequence test."""
+    B, T, d, n, s = p["batch"], p["seq_len"], p["d_model"], p["n_layer"], p["steps"]
+    per_seq = n * ((4 * d * d + 2 * d) + T * (4 * d * d + 2 * T * d) + T * (12 * d * d + 2 * T * d))
+    return 3 * s, s * (B * per_seq + 4 * 3 * n * 12 * d * d) + 2000 * per_seq
+
+
+def _residual_work(p: dict) -> tuple[float, float]:
+    """Two stacks of n_layer FFNs (d → 4d → d) × steps on one full batch."""
+    B, d, n, s = p["batch"], p["d_model"], p["n_layer"], p["steps"]
+    return 2 * s, 2 * s * (B * n * 8 * d * d + 4 * n * 8 * d * d)
+
+
+def _positional_work(p: dict) -> tuple[float, float]:
+    """Two one-head copiers (learned, sinusoidal) × steps, then a 1000-sequence test each."""
+    B, T, d, V, s = p["batch"], p["max_len"], p["d_model"], p["vocab"], p["steps"]
+    per_token = 3 * d * d + 2 * T * d + d * V
+    return 2 * s, 2 * s * (B * T * per_token + 4 * (3 * d * d + 2 * d * V + T * d)) + 2 * 1000 * T * per_token
+
+
+def _mlp_order_work(p: dict) -> tuple[float, float]:
+    """CBOW and NNLM × steps at batch 64 (their V-wide embeddings and softmax dominate), three test passes."""
+    V, d, w, s = p["vocab"], p["d"], p["window"], p["steps"]
+    per_example = d * V + w * d * 2 * d + 2 * d * V
+    return 2 * s, s * (64 * per_example + 4 * (3 * V * d + 2 * w * d * d + 2 * d * V)) + 3 * 2000 * per_example
+
+
+def _elmo_work(p: dict) -> tuple[float, float]:
+    """Two biLMs (4 LSTMs each) × steps at batch 32, then the V-copy Jacobian: 2T backward passes."""
+    V, T, d, s = p["vocab"], p["seq_len"], p["d"], p["steps"]
+    per_token = 40 * d * d + 2 * d * V
+    return 2 * s, (2 * s * (32 * T * per_token + 4 * (2 * V * d + 40 * d * d)) + 2 * V * T * per_token * (1 + 4 * T)
+                   + 2 * 256 * T * per_token)
+
+
+def _causal_lm_work(p: dict) -> tuple[float, float]:
+    """One pre-LN block × steps, and three passes over all vocab^length sequences."""
+    V, T, d, s, B = p["vocab"], p["length"], p["width"], p["steps"], p["batch"]
+    per_token = 12 * d * d + 2 * T * d + d * V
+    return s, s * (B * T * per_token + 4 * 12 * d * d) + 3 * V ** T * T * per_token
+
+
+def _mlm_independence_work(p: dict) -> tuple[float, float]:
+    """Three objectives × steps of a 4d → 4d → 14 predictor."""
+    d, s, B, n = p["width"], p["steps"], p["batch"], p["test"]
+    return 3 * s, 3 * s * (B * (16 * d * d + 56 * d) + 4 * 16 * d * d) + 3 * n * 10
+
+
+def _mask_discrepancy_work(p: dict) -> tuple[float, float]:
+    """Two one-block MLMs × steps, then three passes over the test sentences each."""
+    V, T, d, s, B, n = p["vocab"], p["length"], p["width"], p["steps"], p["batch"], p["test"]
+    per_token = 12 * d * d + 2 * T * d + d * V
+    return 2 * s, 2 * s * (B * T * per_token + 4 * 12 * d * d) + 2 * 3 * n * T * per_token
+
+
+def _gradual_unfreezing_work(p: dict) -> tuple[float, float]:
+    """LM pre-training (batch 32, 11 tokens, window 3), then 2 schedules × 2R runs × epochs of batches of 32."""
+    d, pre, n, e, R = p["d"], p["pretrain_steps"], p["n_task"], p["epochs"], p["repeats"]
+    lm = 11 * (10 * d * d + 2 * d * 24)
+    fine = e * -(-n // 32) * 2
+    return pre + fine, pre * 32 * lm + fine * 2 * R * (32 * 11 * 10 * d * d + 40 * d * d) + 12 * R * 512 * lm
+
+
+def _auxiliary_lm_work(p: dict) -> tuple[float, float]:
+    """LM pre-training, then 4R fine-tuning runs batched together × steps, and their tests."""
+    d, pre, s, R, n_large = p["d"], p["pretrain_steps"], p["steps"], p["repeats"], p["n_large"]
+    lm = 12 * (10 * d * d + 2 * d * 24)
+    return pre + s, pre * 32 * lm + s * 4 * R * (32 * lm + 40 * d * d) + 4 * R * (1024 + n_large) * lm
+
+
+def _multi_task_work(p: dict) -> tuple[float, float]:
+    """2R runs batched together × steps (32 small- and 32 large-task sentences), and their data and tests."""
+    d, s, R = p["d"], p["steps"], p["repeats"]
+    token = 10 * (2 * d * d + 4 * d)
+    return s, s * 2 * R * (64 * token + 16 * d * d) + 2 * R * 1024 * token + R * (p["n_small"] + p["n_large"] + 1024) * 80
+
+
+def _continual_work(p: dict) -> tuple[float, float]:
+    """Three stages × stage_steps of 2R runs batched together, and task tests after every stage."""
+    d, H, S, R = p["d"], p["hidden"], p["stage_steps"], p["repeats"]
+    token = 12 * (d * H + 3 * H)
+    return 3 * S, 3 * S * 2 * R * (32 * token + 4 * d * H) + 18 * R * 1024 * token
+
+
+def _span_boundary_work(p: dict) -> tuple[float, float]:
+    """Three heads × steps over span_len targets per sequence, then a 2000-sequence test."""
+    V, L, w, s, B, T = p["vocab"], p["span_len"], p["width"], p["steps"], p["batch"], p["seq_len"]
+    per_sequence = L * (3 * w * w + w * V) + T * w
+    return 3 * s, 3 * s * (B * per_sequence + 4 * (V * w + 3 * w * w)) + 3 * 2000 * per_sequence
+
+
+def _two_stream_work(p: dict) -> tuple[float, float]:
+    """Two models (with and without the query stream) × steps, both streams through every layer."""
+    T, V, d, n, s, B = p["seq_len"], p["vocab"], p["d_model"], p["layers"], p["steps"], p["batch"]
+    per_token = n * 2 * (12 * d * d + 2 * T * d) + d * V
+    return 2 * s, 2 * s * (B * T * per_token + 4 * n * 12 * d * d) + 2 * 1024 * T * per_token
+
+
+def _additive_vs_dot_work(p: dict) -> tuple[float, float]:
+    """Timed repeats of both scores at each power-of-two size up to n_max."""
+    B, d, r = p["batch"], p["d_model"], p["repeats"]
+    sizes = [m for m in (16, 32, 64, 128, 256, 512) if m <= p["n_max"]]
+    return r * len(sizes) * 2, r * sum(3 * B * m * m * d for m in sizes)
+
+
+def _xl_reach_work(p: dict) -> tuple[float, float]:
+    """For L/2 and L, and N = 1 … max_layers: (total + 1) perturbed copies of (N + 2)·L tokens, twice."""
+    L, d = p["seg_len"], p["d_model"]
+    steps = macs = 0
+    for Lk in sorted({max(1, L // 2), L}):
+        for N in range(1, p["max_layers"] + 1):
+            total = (N + 2) * Lk
+            macs += 2 * (total + 1) * total * N * (4 * d * d + 4 * Lk * d)
+            steps += 2 * (N + 2) * N
+    return steps, macs
+
+
+def _xl_eval_work(p: dict) -> tuple[float, float]:
+    """Per context C (five at most) and repeat: eval_tokens predictions × layers, recomputed and cached."""
+    E, d, N, R = p["eval_tokens"], p["d_model"], p["layers"], p["repeats"]
+    contexts = [C for C in (8, 16, 32, 64, 128, 256, 512) if C <= p["max_context"]][-5:]
+    macs = sum(R * E * N * (4 * C * d * d + C * C * d + 4 * d * d + C * d) for C in contexts)
+    return 2 * R * E * N * len(contexts), macs
+
+
 DEMOS: tuple[Demo, ...] = (
     # ------------------------------------------------------------------ attention and the Transformer's blocks (Q5, Q6)
     Demo(
@@ -84,6 +233,7 @@ DEMOS: tuple[Demo, ...] = (
         ),
         # The additive score's (B, n, m, d_h) tanh tensor dominates; a few copies live at once.
         cost=lambda p: 3 * p["batch"] * p["n_max"] ** 2 * p["d_model"] * F32,
+        seconds=_timed(0, 3.7e-09, _additive_vs_dot_work),
         summary="Counts the operations of both scores and times them at equal shapes (median of repeats).",
     ),
     Demo(
@@ -120,6 +270,7 @@ DEMOS: tuple[Demo, ...] = (
             Param("lr", float, 0.01, 1e-5, 1.0, help="Adam learning rate"),
         ),
         cost=_multi_head_cost,
+        seconds=_timed(0.0092, 3.2e-10, _multi_head_work),
         summary="Trains one head and h heads of equal width to copy two offsets at once; compares accuracy "
                 "and where each head looks.",
     ),
@@ -139,6 +290,7 @@ DEMOS: tuple[Demo, ...] = (
             Param("lr", float, 0.01, 1e-5, 1.0, help="Adam learning rate"),
         ),
         cost=_ffn_cost,
+        seconds=_timed(0.009, 4.1e-10, _ffn_work),
         summary="Trains attention-only stacks (isolated tokens and sequences) and one with an FFN on per-token XOR.",
     ),
     Demo(
@@ -157,6 +309,7 @@ DEMOS: tuple[Demo, ...] = (
         # Activations kept for backward: per layer the (B, 4C) hidden and a few (B, C) tensors; and weights.
         cost=lambda p: 2 * p["n_layer"] * p["batch"] * 8 * p["d_model"] * F32
         + 3 * p["n_layer"] * 8 * p["d_model"] ** 2 * F32,
+        seconds=_timed(0.027, 1.5e-10, _residual_work),
         summary="Compares a deep FFN stack with and without post-LN residual connections: gradient at layer 1 "
                 "and loss after N steps.",
     ),
@@ -175,6 +328,7 @@ DEMOS: tuple[Demo, ...] = (
             Param("lr", float, 0.01, 1e-5, 1.0, help="Adam learning rate"),
         ),
         cost=_positional_cost,
+        seconds=_timed(0.0045, 1.6e-10, _positional_work),
         summary="Indexes both position codes past max_len, fits PE(p)→PE(p+k) by least squares, measures "
                 "‖PE(p+k)−PE(p)‖ over p, and trains a tiny copier with each.",
     ),
@@ -228,6 +382,7 @@ DEMOS: tuple[Demo, ...] = (
         ),
         cost=lambda p: F32 * (2000 * p["vocab"] * 3 + 2000 * p["window"] * p["d"] * 2
                               + p["vocab"] * p["d"] * 4 + p["window"] * p["d"] ** 2 * 2),
+        seconds=_timed(0.0012, 2.4e-10, _mlp_order_work),
         summary="Permutes the window of a CBOW bag and an NNLM concatenation, trains both to find the first word, "
                 "and feeds them windows of other lengths.",
     ),
@@ -282,6 +437,7 @@ DEMOS: tuple[Demo, ...] = (
         ),
         # the batch's activations and logits, and the V copies of one sequence for the Jacobian
         cost=lambda p: F32 * (256 + p["vocab"]) * p["seq_len"] * (2 * p["vocab"] + 40 * p["d"]),
+        seconds=_timed(0.0092, 3.2e-11, _elmo_work),
         summary="Trains an interleaved two-layer biLSTM LM and an ELMo-style one on random tokens and measures "
                 "their loss against ln V and the gradient of each prediction w.r.t. the word it predicts.",
     ),
@@ -301,6 +457,7 @@ DEMOS: tuple[Demo, ...] = (
         ),
         cost=lambda p: p["vocab"] ** p["length"] * p["length"] * 8 * p["width"] * 2 * 8
         + p["batch"] * p["length"] * 8 * p["width"] * F32,
+        seconds=_timed(0.0068, 2e-10, _causal_lm_work),
         summary="Enumerates every sequence of a tiny vocabulary to show Π p(x_t|x_<t) sums to 1, and measures "
                 "the Jacobian of each output with respect to later inputs under the causal mask.",
     ),
@@ -311,12 +468,14 @@ DEMOS: tuple[Demo, ...] = (
         mechanisms=("masked-language-model", "permutation-lm", "autoregressive-lm", "factorisation-order-sampling"),
         claims=("Q3.5", "Q7.2", "Q14.6", "Q17.1"),
         params=(
-            Param("width", int, 16, 4, 128, help="embedding width d of the shared predictor"),
-            Param("steps", int, 100, 1, 3000, help="Adam steps per objective (learning rate decays linearly to 0)"),
-            Param("batch", int, 256, 1, 4096, help="sentences per training step"),
+            Param("width", int, 16, 4, 64, help="embedding width d of the shared predictor"),
+            Param("steps", int, 100, 1, 1000, help="Adam steps per objective (learning rate decays linearly to 0)"),
+            Param("batch", int, 256, 1, 384, help="sentences per training step"),
             Param("test", int, 2000, 10, 200000, help="held-out sentences for the joint NLL"),
         ),
+        # bounds chosen so that even every maximum at once fits the time estimate (about 28 s)
         cost=lambda p: 2 * p["batch"] * (11 * p["width"] + 14) * F32 * 3 + p["test"] * 3 * 8 * 4,
+        seconds=_timed(0.0034, 2.2e-10, _mlm_independence_work),
         summary="Trains one small predictor as MLM, AR LM and permutation LM on 'New York'-style two-word names and "
                 "measures the mass each joint puts on non-names and its held-out NLL against the true entropy.",
     ),
@@ -337,6 +496,7 @@ DEMOS: tuple[Demo, ...] = (
         ),
         cost=lambda p: max(p["batch"], p["test"]) * p["length"] * (12 * p["width"] + p["length"] + p["vocab"])
         * F32 * 3,
+        seconds=_timed(0.005, 4e-10, _mask_discrepancy_work),
         summary="Trains two tiny MLMs, 100% [MASK] vs 80/10/10, and compares how well each predicts tokens on "
                 "inputs without [MASK], the fine-tuning condition.",
     ),
@@ -392,6 +552,7 @@ DEMOS: tuple[Demo, ...] = (
         ),
         # per run: the 512-sentence test pass (window K*d, two 2d layers, V logits) and the task set
         cost=lambda p: 2 * p["repeats"] * (2 * 512 * 11 * (7 * p["d"] + 24) * F32 + p["n_task"] * 11 * 8),
+        seconds=_timed(0.0025, 1.4e-10, _gradual_unfreezing_work),
         summary="Pre-trains a small 2-layer neural LM on one domain, fine-tunes a classifier with all layers at once "
                 "or ULMFiT's gradual unfreezing, and measures how much source-domain LM loss each forgets.",
     ),
@@ -413,6 +574,7 @@ DEMOS: tuple[Demo, ...] = (
         ),
         # per run: the padded training set (ids and labels) and the 1024-sentence test pass
         cost=lambda p: 4 * p["repeats"] * (2 * p["n_large"] * 12 * 8 + 2 * 1024 * 12 * 7 * p["d"] * F32),
+        seconds=_timed(0.0042, 2.1e-10, _auxiliary_lm_work),
         summary="Fine-tunes a pre-trained toy LM on a small and a large labelled set with and without "
                 "GPT's auxiliary LM loss (λ·L_LM) and compares held-out accuracy against a noise band.",
     ),
@@ -433,6 +595,7 @@ DEMOS: tuple[Demo, ...] = (
         # per run: the token ids of all three sets and the embedded test sentences
         cost=lambda p: 2 * p["repeats"] * (2 * (p["n_small"] + p["n_large"] + 1024) * 10 * 8
                                            + 2 * 1024 * 10 * p["d"] * F32),
+        seconds=_timed(0.0071, 9.5e-11, _multi_task_work),
         summary="Trains a small yes/no task alone or with an encoder shared with a related large topic task "
                 "and compares the small task's held-out accuracy.",
     ),
@@ -451,6 +614,7 @@ DEMOS: tuple[Demo, ...] = (
         ),
         # per run: the embedded 1024-sentence test set, its ids and word weights
         cost=lambda p: 2 * p["repeats"] * 1024 * (12 * (2 * p["d"] * F32 + 8 + F32) + p["hidden"] * F32),
+        seconds=_timed(0.0052, 1.2e-10, _continual_work),
         summary="Trains three tasks on a shared encoder one after another, either alone (sequential) or "
                 "together with all earlier tasks (ERNIE 2.0), and tracks task 1's accuracy.",
     ),
@@ -523,6 +687,7 @@ DEMOS: tuple[Demo, ...] = (
         cost=lambda p: (max(p["batch"], 2000) * p["span_len"] * (6 * p["width"] + 3 * p["vocab"]) * 3 * F32
                         + max(p["batch"], 2000) * p["seq_len"] * 8
                         + (p["vocab"] + 12 * p["width"]) * p["width"] * 4 * F32),
+        seconds=_timed(0.0028, 1.9e-10, _span_boundary_work),
         summary="Trains SpanBERT's SBO head f(x_s−1, x_e+1, p_i) on spans determined by their boundaries and "
                 "compares it with heads that see only the position or only the left boundary.",
     ),
@@ -579,6 +744,7 @@ DEMOS: tuple[Demo, ...] = (
         ),
         cost=lambda p: 4 * p["layers"] * max(p["batch"], 1024) * p["seq_len"]
         * (12 * p["d_model"] + p["seq_len"] + p["vocab"]) * F32 + 4 * p["layers"] * 12 * p["d_model"] ** 2 * F32,
+        seconds=_timed(0.019, 1.8e-10, _two_stream_work),
         summary="A tiny two-stream XLNet: same context, two target positions; Jacobian of the query stream "
                 "w.r.t. the target's own token; accuracy with and without the query stream.",
     ),
@@ -614,6 +780,7 @@ DEMOS: tuple[Demo, ...] = (
         ),
         cost=lambda p: 6 * ((p["max_layers"] + 2) * p["seg_len"] + 1) ** 2 * p["d_model"] * F32
         + 3 * ((p["max_layers"] + 2) * p["seg_len"] + 1) * 2 * p["seg_len"] ** 2 * F32,
+        seconds=_timed(0.0011, 1.5e-10, _xl_reach_work),
         summary="Perturbs each past token of a tiny N-layer Transformer-XL and finds the farthest one that moves "
                 "the current output, for N = 1…4, against N×L and a vanilla fixed-segment model.",
     ),
@@ -647,6 +814,7 @@ DEMOS: tuple[Demo, ...] = (
         ),
         cost=lambda p: 2 * p["layers"] * (p["max_context"] ** 2 + 16 * p["max_context"] * p["d_model"]) * F32
         + 4 * p["layers"] * 12 * p["d_model"] ** 2 * F32,
+        seconds=_timed(0.00076, 1.6e-10, _xl_eval_work),
         summary="Evaluates a sequence token by token, recomputing a C-token window each time or reusing cached "
                 "states; counts multiplications and times both for growing C.",
     ),

@@ -11,6 +11,10 @@ where `p` holds the validated parameters (plus "device"), and returns an `Outcom
 plots and one verdict per claim, each verdict computed from the numbers just measured against
 thresholds written out in the module. `Demo.run` seeds every random generator, times the run and
 wraps the outcome into a `Result`.
+
+`Demo.run` runs in the calling process (tests, library use). The app and `kg` run demos through
+`mechanisms.runner`, in a worker process with a time and memory budget; the `Result` crosses the
+pipe as JSON and `Result.from_dict` checks every field before the parent uses it.
 """
 
 from __future__ import annotations
@@ -24,11 +28,25 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 VERDICTS = ("supports", "contradicts", "inconclusive")
+# Seconds a run may be estimated to need on one core: half the default time budget (60 s, in
+# mechanisms.runner), which stops whatever the estimate misses (a slower or busier machine).
+MAX_SECONDS = 30.0
+PLOT_KINDS = ("line", "bar", "scatter", "heatmap")
+DEVICES = ("cpu", "cuda", "mps")
+MAX_SEED = 2**31 - 1
 Progress = Callable[[float, str], None]
 
 
 class ParamError(ValueError):
     """A parameter that is the wrong type, out of bounds, or too large to run; nothing was allocated."""
+
+
+def check_seed_and_device(seed: Any, device: Any) -> None:
+    """The run's own arguments, checked where the parameters are (before anything is allocated)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ParamError(f"seed must be a whole number between 0 and {MAX_SEED}, not {seed!r}")
+    if device not in DEVICES:
+        raise ParamError(f"device must be {', '.join(DEVICES[:-1])} or {DEVICES[-1]}, not {device!r}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,6 +187,93 @@ class Result:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=1, default=float)
 
+    @classmethod
+    def from_dict(cls, data: Any) -> "Result":
+        """The `Result` that `to_dict` gave, every field checked (it arrives from another process).
+
+        Raises:
+            ValueError: a field is missing, extra or of the wrong type.
+        """
+        _fields(data, cls, "result")
+        plots = data["plots"]
+        if not isinstance(plots, list):
+            raise ValueError("result.plots must be a list")
+        verdicts = data["verdicts"]
+        if not isinstance(verdicts, list):
+            raise ValueError("result.verdicts must be a list")
+        params = _dict_of(data["params"], (int, float, bool, str), "result.params")
+        return cls(
+            demo=_of(data["demo"], str, "result.demo"), params=params,
+            seed=_of(data["seed"], int, "result.seed"),
+            metrics=_dict_of(data["metrics"], (int, float, bool), "result.metrics"),
+            plots=[_plot(p, f"result.plots[{i}]") for i, p in enumerate(plots)],
+            verdicts=[_verdict(v, f"result.verdicts[{i}]") for i, v in enumerate(verdicts)],
+            timings=_dict_of(data["timings"], (int, float), "result.timings"),
+            runtime=float(_of(data["runtime"], (int, float), "result.runtime")),
+            device=_of(data["device"], str, "result.device"),
+            started=_of(data["started"], str, "result.started"),
+        )
+
+
+# The checks `Result.from_dict` builds on: exact field sets, JSON scalar types, no bool for a number.
+
+
+def _of(value: Any, types, where: str):
+    numeric = types in (int, float) or (isinstance(types, tuple) and bool not in types)
+    if not isinstance(value, types) or (numeric and isinstance(value, bool)):
+        raise ValueError(f"{where} has the wrong type ({type(value).__name__})")
+    return value
+
+
+def _fields(data: Any, cls, where: str) -> None:
+    if not isinstance(data, dict):
+        raise ValueError(f"{where} must be an object, not {type(data).__name__}")
+    names = {f for f in cls.__dataclass_fields__}
+    if set(data) != names:
+        raise ValueError(f"{where} has fields {sorted(data)}, expected {sorted(names)}")
+
+
+def _dict_of(value: Any, types, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise ValueError(f"{where} must be an object")
+    return {_of(k, str, f"a key of {where}"): _of(v, types, f"{where}[{k!r}]") for k, v in value.items()}
+
+
+def _list_of(value: Any, types, where: str) -> list:
+    if not isinstance(value, list):
+        raise ValueError(f"{where} must be a list")
+    return [_of(v, types, f"{where}[{i}]") for i, v in enumerate(value)]
+
+
+_SCALAR = (int, float, str, bool, type(None))  # what a series' x and y may hold (None: a gap)
+
+
+def _plot(data: Any, where: str) -> Plot:
+    _fields(data, Plot, where)
+    if data["kind"] not in PLOT_KINDS:
+        raise ValueError(f"{where}.kind must be one of {PLOT_KINDS}, not {data['kind']!r}")
+    series = []
+    for i, s in enumerate(_of(data["series"], list, f"{where}.series")):
+        _fields(s, Series, f"{where}.series[{i}]")
+        series.append(Series(_of(s["name"], str, f"{where}.series[{i}].name"),
+                             _list_of(s["x"], _SCALAR, f"{where}.series[{i}].x"),
+                             _list_of(s["y"], _SCALAR, f"{where}.series[{i}].y")))
+    z = data["z"]
+    if z is not None:
+        z = [_list_of(row, (int, float, type(None)), f"{where}.z[{i}]")
+             for i, row in enumerate(_of(z, list, f"{where}.z"))]
+    ticks = {name: None if data[name] is None else _list_of(data[name], (str, int, float), f"{where}.{name}")
+             for name in ("x_ticks", "y_ticks")}
+    return Plot(title=_of(data["title"], str, f"{where}.title"), kind=data["kind"],
+                x_label=_of(data["x_label"], str, f"{where}.x_label"),
+                y_label=_of(data["y_label"], str, f"{where}.y_label"), series=series, z=z, **ticks,
+                log_x=_of(data["log_x"], bool, f"{where}.log_x"), log_y=_of(data["log_y"], bool, f"{where}.log_y"))
+
+
+def _verdict(data: Any, where: str) -> Verdict:
+    _fields(data, Verdict, where)
+    return Verdict(*(_of(data[name], str, f"{where}.{name}") for name in ("claim", "verdict", "explanation", "key")))
+
 
 # ---------------------------------------------------------------------------------------------
 # The registry's entry
@@ -187,6 +292,8 @@ class Demo:
     cost: Callable[[dict], float] | None = None   # estimated bytes the run allocates, from the params
     max_bytes: float = 512e6
     summary: str = ""
+    seconds: Callable[[dict], float] | None = None  # estimated run time on one core, from the params
+    max_seconds: float = MAX_SECONDS
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -198,7 +305,7 @@ class Demo:
         return {p.name: p.default for p in self.params}
 
     def validate(self, values: dict | None = None) -> dict:
-        """Defaults filled in, every value coerced and bounded, the memory estimate checked.
+        """Defaults filled in, every value coerced and bounded, the memory and time estimates checked.
 
         Raises:
             ParamError: before anything is allocated.
@@ -211,8 +318,16 @@ class Demo:
             need = float(self.cost(out))
             if need > self.max_bytes:
                 raise ParamError(
-                    f"these parameters would need about {need / 1e9:.2f} GB (the limit for {self.id} is "
-                    f"{self.max_bytes / 1e9:.2f} GB); choose smaller sizes"
+                    f"these parameters would need about {need:,.0f} bytes ({need / 1e9:.2f} GB; the limit for "
+                    f"{self.id} is {self.max_bytes:,.0f} bytes, {self.max_bytes / 1e9:.2f} GB); choose smaller sizes"
+                )
+        if self.seconds is not None:
+            need = float(self.seconds(out))
+            if need > self.max_seconds:
+                raise ParamError(
+                    f"these parameters would run for about {need:,.0f} s on one core (the limit for {self.id} is "
+                    f"{self.max_seconds:g} s, half the demos' {2 * MAX_SECONDS:g} s time budget); use fewer steps "
+                    f"or smaller sizes"
                 )
         return out
 
@@ -220,13 +335,13 @@ class Demo:
         return importlib.import_module(self.module)
 
     def run(self, params: dict | None = None, *, seed: int = 0, progress: Progress | None = None,
-            device: str = "cpu") -> Result:
-        """Validate, seed, run and time the demo. Same seed and parameters, same metrics."""
+            device: str = "cpu", threads: int = 1) -> Result:
+        """Validate, seed, run and time the demo in this process. Same seed and parameters, same metrics.
+
+        `threads` is torch's intra-op thread count for the run (restored afterwards).
+        """
         p = self.validate(params)
-        if not isinstance(seed, int) or not 0 <= seed < 2**31:
-            raise ParamError(f"seed must be a whole number between 0 and {2**31 - 1}, not {seed!r}")
-        if device not in ("cpu", "cuda", "mps"):
-            raise ParamError(f"device must be cpu, cuda or mps, not {device!r}")
+        check_seed_and_device(seed, device)
         module = self.load()
         import torch
         import torch._dynamo  # noqa: F401  (the first optimizer imports it lazily: 1.5-3.5 s, once per process)
@@ -238,9 +353,9 @@ class Demo:
         report = progress or (lambda fraction, message: None)
         started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         # The demos' tensors are tiny: one thread is faster than two (no OpenMP hand-off) and gives
-        # the same numbers on every machine.
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
+        # the same numbers on every machine, so one is the default.
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
         try:
             t0 = time.perf_counter()
             report(0.0, "starting")
@@ -248,7 +363,7 @@ class Demo:
                 outcome: Outcome = module.run({**p, "device": device}, report)
             runtime = time.perf_counter() - t0
         finally:
-            torch.set_num_threads(threads)
+            torch.set_num_threads(before)
         report(1.0, "done")
         missing = set(self.claims) - {v.claim for v in outcome.verdicts}
         if missing:

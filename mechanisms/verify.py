@@ -2,7 +2,8 @@
 
 `kg verify` calls `verify()` and writes `verification/results.trig` (each run a PROV-O activity in the
 named graph <https://w3id.org/plm-map/graph/verification>, which the graph loads when the file
-exists) and `verification/report.md`.
+exists) and `verification/report.md`. The demos run in one worker process of `mechanisms.runner`
+(torch loads once for all of them), each with its own time budget.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import DEMOS, Demo, Result
+from . import DEMOS, Demo, ParamError, Result
+from . import runner
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "verification"
@@ -32,16 +34,36 @@ class Row:
 
 
 def verify(demos: list[Demo] | None = None, *, seed: int = 0,
-           progress: Callable[[float, str], None] | None = None) -> list[Result]:
-    """Run each demo at its defaults; `progress(fraction, message)` follows all of them."""
+           progress: Callable[[float, str], None] | None = None, budget: float | None = None,
+           in_process: bool = False) -> list[Result]:
+    """Run each demo at its defaults; `progress(fraction, message)` follows all of them.
+
+    Each demo gets `budget` seconds (default $PLM_MAP_DEMO_BUDGET or 60 s) on one worker of the
+    process's pool; `in_process=True` runs them here instead, without a budget (tests, library use).
+
+    Raises:
+        DemoError: a demo ran past its budget or failed; the message starts with its id.
+    """
     demos = list(demos or DEMOS)
     results = []
-    for i, demo in enumerate(demos):
-        def step(fraction: float, message: str, i=i, demo=demo):
+
+    def step_for(i: int, demo: Demo):
+        def step(fraction: float, message: str):
             if progress:
                 progress((i + min(max(fraction, 0.0), 1.0)) / len(demos), f"{demo.id}: {message}")
+        return step
 
-        results.append(demo.run(seed=seed, progress=step))
+    if in_process:
+        results = [demo.run(seed=seed, progress=step_for(i, demo)) for i, demo in enumerate(demos)]
+    else:
+        budget = runner.default_budget() if budget is None else runner.check_budget(budget)
+        with runner.pool().worker() as worker:
+            for i, demo in enumerate(demos):
+                try:
+                    results.append(worker.run(demo, seed=seed, progress=step_for(i, demo), budget=budget))
+                except (runner.DemoError, ParamError) as e:
+                    e.args = (f"{demo.id}: {e}", *e.args[1:])
+                    raise
     if progress:
         progress(1.0, "done")
     return results
