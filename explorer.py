@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from app_pages._shared import sandbox_notice
+
 
 def main() -> None:
     st.set_page_config(page_title="PLM map — pre-trained language models", page_icon="🗺️", layout="wide")
@@ -24,6 +26,7 @@ def main() -> None:
     page = st.navigation(pages)
     if page.url_path == "" and "node" in st.query_params:  # /?node=X is the permalink's short form
         st.switch_page("app_pages/node.py", query_params={"node": st.query_params["node"]})
+    sandbox_notice()  # on every page, when the operator turned the query sandbox off
     with st.sidebar:
         st.caption("The survey of pre-trained language models (ELMo → GPT → BERT → XLNet) as a knowledge "
                    "graph: browse it, query it, trace why each model exists, and run the demos that check "

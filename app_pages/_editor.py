@@ -232,6 +232,7 @@ export default function ({ data, parentElement, setStateValue, setTriggerValue }
   }
   st.api = { setStateValue, setTriggerValue };   // the newest callbacks (this function runs on every update)
   st.root.querySelector(".plm-box").style.height = data.height;
+  if (data.max_chars) st.ta.maxLength = data.max_chars;   // typing and pasting stop at the query limit
   if (data.version !== st.version) {            // Python replaced the text (an example, a link, plain edit)
     st.version = data.version;
     if (st.ta.value !== data.value) {
@@ -262,8 +263,11 @@ def _text_of(payload) -> str | None:
     return None
 
 
-def sparql_editor(value: str, *, key: str, version: int = 0, height: int = 300) -> tuple[str | None, str | None]:
+def sparql_editor(value: str, *, key: str, version: int = 0, height: int = 300,
+                  max_chars: int | None = None) -> tuple[str | None, str | None]:
     """Draw the editor showing `value`; the browser replaces its text only when `version` changes.
+    With `max_chars`, the browser's text area takes at most that many characters (the caller still
+    checks what comes back: a client can send anything).
 
     Returns (edited, run):
       edited: the text the user typed, when the browser reported an edit since the last run of the
@@ -272,7 +276,7 @@ def sparql_editor(value: str, *, key: str, version: int = 0, height: int = 300) 
       run:    the text sent with Ctrl+Enter / Cmd+Enter in this run (None otherwise).
     """
     result = _editor_component()(
-        key=key, data={"value": value, "version": version, "height": f"{height}px"},
+        key=key, data={"value": value, "version": version, "height": f"{height}px", "max_chars": max_chars},
         on_text_change=lambda: None, on_run_change=lambda: None,
     )
     state, trigger = getattr(result, "text", None), getattr(result, "run", None)

@@ -3,6 +3,9 @@
 Pages stay thin: they read from kg/ and mechanisms/ and render. Text that comes from the graph or
 from a query always goes through `esc()` (or `st.text`/`st.code`), so a label such as
 `<img src=x onerror=alert(1)>` or `![x](http://host/beacon)` shows as text and loads nothing.
+Text that is not Markdown (table cells, picker options, tooltips) goes through
+`kg.limits.display_text()`, and input from a widget or the address bar through `capped()`, so
+neither can grow a page without bound.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import re
 import streamlit as st
 
 from kg import open_backend
+from kg.limits import MAX_INPUT_CHARS, MAX_TEXT_CHARS, clip, display_text, visible
 from kg.nodes import Node, index
 
 NODE_PAGE = "app_pages/node.py"
@@ -31,12 +35,37 @@ def nodes() -> dict[str, Node]:
     return index(backend())
 
 
-def esc(text: object, limit: int = 2000) -> str:
-    """Text safe to put inside st.markdown: every Markdown/HTML character escaped, long text cut."""
-    text = str(text)
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    text = text.replace("\r", " ").replace("\n", " ")
+def sandbox_notice() -> None:
+    """The backend's warning when the operator turned the query sandbox off (None otherwise)."""
+    warning = getattr(backend(), "sandbox_warning", None)
+    if warning:
+        st.warning(esc(warning), icon=":material/gpp_maybe:")
+
+
+def capped(value: str | None, what: str, limit: int = MAX_INPUT_CHARS) -> str | None:
+    """`value` (a widget's text or an address parameter) at most `limit` characters, before any
+    work; `what` names it in the message ("The search"). A longer value is cut, with a warning. A
+    text widget's value arrives already cut by Streamlit (its `max_chars`), so one that reaches the
+    limit gets the warning too: the user may have pasted more."""
+    if value is None or len(value) < limit:
+        return value
+    given = f" ({len(value):,} were given)" if len(value) > limit else ""
+    st.warning(f"{esc(what)} is limited to {limit:,} characters{given}; only the first {limit:,} are used.",
+               icon=":material/content_cut:")
+    return value[:limit]
+
+
+def option_label(node: Node) -> str:
+    """A node as a picker option: its label and kind, short (a picker sends every option to the page)."""
+    return f"{display_text(node.label, 80)} ({node.kind})"
+
+
+def esc(text: object, limit: int = MAX_TEXT_CHARS) -> str:
+    """Text safe to put inside st.markdown: every Markdown/HTML character escaped, long text cut
+    (kg.limits.clip: "…", and "(cut at N characters)" for long limits), control and bidi
+    characters shown as escapes (U+202E cannot reverse the line)."""
+    text = clip(text, limit).replace("\r", " ").replace("\n", " ")
+    text = visible(text)
     text = _AUTOLINK.sub(lambda m: m.group(1) + "\u2060", text)  # a word joiner stops GFM's bare-URL links
     return _MD_SPECIAL.sub(r"\\\1", text)
 
@@ -116,8 +145,14 @@ def show_result(result, key: str) -> None:
 
 
 def demo_runner(demo, key: str) -> None:
-    """Parameter widgets (bounds from the registry), a Run button, a progress bar and the result."""
-    from mechanisms import ParamError
+    """Parameter widgets (bounds from the registry), a Run button, a progress bar and the result.
+
+    The demo runs in a worker process of `mechanisms.runner.pool()` (shared by every session of this
+    process, so other sessions' pages stay fast), within its time budget, and one at a time per
+    session. If the script is interrupted mid-run (the user clicks elsewhere), the run goes on in
+    its worker, bounded by its budget: the page shows its progress, then its result.
+    """
+    from mechanisms import ParamError, runner
 
     st.markdown(f"**{esc(demo.title)}**  \n{esc(demo.title_zh)}")
     if demo.summary:
@@ -140,19 +175,70 @@ def demo_runner(demo, key: str) -> None:
                     values[p.name] = st.number_input(p.name, min_value=float(p.low), max_value=float(p.high),
                                                      value=float(p.default), help=p.help, key=wkey, format="%g")
         seed = st.number_input("seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key=f"{key}-seed")
-    state_key = f"{key}-result"
-    if st.button("Run", key=f"{key}-run", type="primary", help="Run the demo on this machine's CPU"):
+    state_key, error_key, job_key = f"{key}-result", f"{key}-error", "demo-runner-job"
+    try:
+        budget = runner.default_budget()
+        pool = runner.pool()
+    except runner.DemoError as e:  # a bad $PLM_MAP_DEMO_* setting: say which
+        st.error(esc(e))
+        return
+    pool.warm()  # the first Run need not wait for a worker to load torch
+
+    def why(e: BaseException) -> str:
+        if isinstance(e, ParamError):
+            return f"Parameters refused: {esc(e)}"
+        if isinstance(e, runner.DemoTimeout):
+            return esc(str(e)[:1].upper() + str(e)[1:] + ".")
+        if isinstance(e, runner.DemoError):
+            return f"The demo failed: {esc(e, 300)}"
+        return f"The demo failed: {esc(type(e).__name__)}: {esc(e, 300)}"
+
+    def collect(job) -> None:  # a finished run's result or error goes where its own runner shows it
+        if job.error is None:
+            st.session_state[f"{job.key}-result"] = job.result
+        else:
+            st.session_state[f"{job.key}-error"] = why(job.error)
+        st.session_state.pop(job_key, None)
+
+    job = st.session_state.get(job_key)  # this session's run, while it runs and until it is shown
+    if job is not None and job.done():
+        collect(job)
+        job = None
+    started = None
+    if st.button("Run", key=f"{key}-run", type="primary",
+                 help=f"Run the demo in a worker process on this machine's CPU (time budget {budget:g} s)"):
+        if job is not None:
+            st.warning(f"A demo is already running in this session ({esc(job.demo_id)}, {job.elapsed():.0f} s of "
+                       f"its {job.budget:g} s budget); one runs at a time: wait for it to finish, then run this one.")
+        else:
+            try:
+                job = started = pool.submit(demo, values, seed=int(seed), budget=budget, key=key)
+                st.session_state[job_key] = job
+            except ParamError as e:  # refused before a worker was taken
+                st.error(why(e))
+            except runner.DemoError as e:  # every worker busy, or a bad setting
+                st.warning(esc(e))
+    if started is not None:  # started by this script run: follow it here
         bar = st.progress(0.0, text="starting…")
         try:
-            result = demo.run(values, seed=int(seed),
-                              progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=esc(m, 80)))
-            st.session_state[state_key] = result
-        except ParamError as e:
-            st.error(f"Parameters refused: {esc(e)}")
-        except Exception as e:  # a failing demo shows an error; the app keeps working
-            st.error(f"The demo failed: {esc(type(e).__name__)}: {esc(e, 300)}")
+            started.follow(lambda f, m: bar.progress(f, text=esc(m, 80)))
+        except Exception:  # the run's own error, collected below; an interrupted script leaves the run going
+            pass
         finally:
             bar.empty()
+        collect(started)
+    elif job is not None and job.key == key:  # started by an earlier, interrupted script run
+        @st.fragment(run_every=1.0, key=f"{key}-watch")
+        def watch():
+            if job.done():
+                st.rerun()  # the whole page, which collects and shows the result
+            st.progress(job.fraction, text=esc(f"{job.message} (still running: {job.elapsed():.0f} s of its "
+                                                f"{job.budget:g} s budget)", 100))
+
+        watch()
+    error = st.session_state.pop(error_key, None)
+    if error:
+        st.error(error)
     result = st.session_state.get(state_key)
     if result is not None:
         show_result(result, key=key)

@@ -3,7 +3,8 @@
 import streamlit as st
 
 from app_pages._components import graph
-from app_pages._shared import NODE_PAGE, backend, esc, kind_badge, node_link, nodes
+from app_pages._shared import NODE_PAGE, backend, capped, esc, kind_badge, node_link, nodes
+from kg.limits import MAX_INPUT_CHARS, clip, display_text
 from kg.nodes import search
 from kg.views import DEFAULT_KINDS, FILTER_KINDS, graph_view, relation_labels
 from kg.vocab import PM
@@ -17,7 +18,7 @@ def view(kinds: tuple, relations: tuple | None, section: str | None, direction: 
 
 
 all_nodes = nodes()
-sections = sorted((n for n in all_nodes.values() if n.kind == "section"),
+sections = sorted((n for n in all_nodes.values() if n.kind == "section" and n.identifier),
                   key=lambda n: (n.identifier == "future", int(n.identifier[1:]) if n.identifier[1:].isdigit() else 0))
 directions = sorted((n for n in all_nodes.values() if n.kind == "direction"), key=lambda n: n.label)
 
@@ -30,17 +31,18 @@ kinds = c1.multiselect("Kinds", FILTER_KINDS, default=list(DEFAULT_KINDS), key="
 relations = c2.multiselect("Relations", relation_labels(backend()), default=[], key="g_relations",
                            placeholder="all relations")
 section = c3.selectbox("Survey section", [None] + [s.identifier for s in sections], key="g_section",
-                       format_func=lambda s: "any" if s is None else s)
+                       format_func=lambda s: "any" if s is None else display_text(s, 40))
 direction = c4.selectbox("Improvement direction", [None] + [d.id.removeprefix("direction-") for d in directions],
-                         key="g_direction", format_func=lambda d: "any" if d is None else d)
+                         key="g_direction", format_func=lambda d: "any" if d is None else display_text(d, 40))
 
 c5, c6, c7 = st.columns([4, 4, 2])
-query = c5.text_input("Find a node (English or Chinese, either script)", key="g_search",
+query = c5.text_input("Find a node (English or Chinese, either script)", key="g_search", max_chars=MAX_INPUT_CHARS,
                       placeholder="e.g. 排列语言模型, XLNet, masking")
+query = capped(query, "The search")
 hits = search(backend(), query, limit=12) if query.strip() else []
 center_id = c6.selectbox("Centre the view on", [None] + [h.id for h in hits], key="g_center",
                          format_func=lambda i: "no centre (whole filtered graph)" if i is None else
-                         next(h.label for h in hits if h.id == i))
+                         display_text(next(h.label for h in hits if h.id == i), 80))
 depth = c7.slider("Depth", 1, 3, 1, key="g_depth", disabled=center_id is None)
 
 v = view(tuple(kinds), tuple(relations) or None, section, direction,
@@ -58,6 +60,7 @@ else:
 if hits:
     st.subheader("Search results")
     for h in hits:
-        node_link(all_nodes[h.iri], label=f"{h.label} — {h.kind}" + (f" (matched {h.matched})" if h.matched != h.label else ""))
+        node_link(all_nodes[h.iri], label=f"{clip(h.label, 60)} — {h.kind}"
+                  + (f" (matched {clip(h.matched, 40)})" if h.matched != h.label else ""))
 elif query.strip():
     st.info(f"Nothing matches {esc(query)}.")

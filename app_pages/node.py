@@ -1,11 +1,17 @@
-"""Node page (permalink /node?node=<id>): labels, description, facts, relations both ways, claims, demos."""
+"""Node page (permalink /node?node=<id>): labels, description, facts, relations both ways, claims, demos.
+
+A `?node=` longer than any node's name is refused by `describe` before any matching; every text
+from the graph is cut (esc's limits) and the picker's options are short labels.
+"""
 
 import streamlit as st
 
 import mechanisms
 from app_pages._components import graph
-from app_pages._shared import NODE_PAGE, TRACE_PAGE, backend, demo_runner, esc, kind_badge, node_link, nodes
-from kg.nodes import NodeNotFound, backed_relations, describe
+from app_pages._shared import (NODE_PAGE, TRACE_PAGE, backend, demo_runner, esc, kind_badge, node_link, nodes,
+                               option_label)
+from kg.limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS
+from kg.nodes import NameTooLong, NodeNotFound, backed_relations, describe
 from kg.views import arxiv_url, neighbourhood
 
 all_nodes = nodes()
@@ -21,7 +27,7 @@ def on_pick():
 
 st.selectbox("Node", ids, index=ids.index(current) if current in ids else None, key="node_pick",
              on_change=on_pick, placeholder="Choose a node…",
-             format_func=lambda i: f"{all_nodes['https://w3id.org/plm-map/id/' + i].label} ({all_nodes['https://w3id.org/plm-map/id/' + i].kind})")
+             format_func=lambda i: option_label(all_nodes["https://w3id.org/plm-map/id/" + i]))
 
 if not current:
     st.title("Node")
@@ -30,21 +36,26 @@ if not current:
 
 try:
     d = describe(backend(), current)
+except NameTooLong as e:
+    st.title("Node")
+    st.error(f"The address names no node: {esc(e)}")
+    st.stop()
 except NodeNotFound as e:
     st.title("Node")
-    st.error(f"Unknown node: {esc(current, 200)}")
+    st.error(f"Unknown node: {esc(current, MAX_INPUT_CHARS)}")
     for h in e.suggestions[:5]:
         node_link(all_nodes[h.iri], label=f"Did you mean {h.label}?")
     st.stop()
 
 node = d.node
-st.title(esc(node.label, 200))
+st.title(esc(node.label, MAX_LABEL_CHARS))
 zh = [node.labels[k] for k in ("zh-Hans", "zh-Hant") if k in node.labels]
-st.markdown(" ".join(kind_badge(k) for k in node.kinds) + ("  " + esc(" / ".join(dict.fromkeys(zh))) if zh else ""))
+st.markdown(" ".join(kind_badge(k) for k in node.kinds)
+            + ("  " + esc(" / ".join(dict.fromkeys(zh)), MAX_LABEL_CHARS) if zh else ""))
 if node.alt_labels:
-    st.caption("Also: " + esc(", ".join(node.alt_labels)))
+    st.caption("Also: " + esc(", ".join(label[:MAX_LABEL_CHARS] for label in node.alt_labels)))
 if d.definition:
-    st.markdown(esc(d.definition, 4000))
+    st.markdown(esc(d.definition))
 st.page_link(TRACE_PAGE, label="Trace from here: its weaknesses, what fixes them and which models bring the fixes",
              icon=":material/route:", query_params={"from": node.id})
 
@@ -53,7 +64,7 @@ with left:
     if d.facts:
         st.subheader("Facts")
         for prop, value in d.facts:
-            st.markdown(f"**{esc(prop)}**: {esc(value, 600)}")
+            st.markdown(f"**{esc(prop, MAX_LABEL_CHARS)}**: {esc(value, 600)}")
     for title, rels in (("Relations", d.outgoing), ("Relations to it", d.incoming)):
         if rels:
             st.subheader(title)
@@ -61,7 +72,7 @@ with left:
             for r in rels:
                 by_label.setdefault(r.label, []).append(r.node)
             for label, targets in by_label.items():
-                st.markdown(f"**{esc(label)}**")
+                st.markdown(f"**{esc(label, MAX_LABEL_CHARS)}**")
                 cols = st.columns(3)
                 for i, t in enumerate(targets):
                     with cols[i % 3]:
@@ -78,7 +89,8 @@ if "claim" in node.kinds:
     if backs:
         st.subheader("Evidence for")
         for s, label, o in backs:
-            st.markdown(f"{esc(s.label)} — *{esc(label)}* → {esc(o.label)}")
+            st.markdown(f"{esc(s.label, MAX_LABEL_CHARS)} — *{esc(label, MAX_LABEL_CHARS)}* → "
+                        f"{esc(o.label, MAX_LABEL_CHARS)}")
 
 if d.claims:
     st.subheader(f"Claims about {esc(node.label, 80)}")
@@ -93,8 +105,8 @@ if d.contrasts:
         st.markdown(f"**{esc(a.id)}** {esc(a.text)}  \n↔ **{esc(b.id)}** {esc(b.text)}")
 
 demos = []
-if "demo" in node.kinds:
-    demos = [mechanisms.get(node.id.removeprefix("demo-"))]
+if "demo" in node.kinds:  # a graph file may name a demo that this checkout does not have
+    demos = [d for d in mechanisms.DEMOS if d.id == node.id.removeprefix("demo-")]
 elif "claim" in node.kinds:
     demos = mechanisms.for_claim(node.identifier or "")
 else:

@@ -6,7 +6,8 @@ import re
 
 import streamlit as st
 
-from app_pages._shared import NODE_PAGE, backend, esc, node_link, nodes
+from app_pages._shared import NODE_PAGE, backend, capped, esc, node_link, nodes
+from kg.limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS, display_text
 from kg.views import arxiv_url, filter_sections, find_section, sections
 
 ALL = "all"
@@ -21,7 +22,7 @@ st.caption("The survey's eighteen questions and its closing section, in its own 
            "lists the papers it cites, the entities it speaks of and the demos that check it.")
 
 # ?section=Q17 selects a section; a new value in the URL wins over the widget's last choice
-param = find_section(secs, st.query_params.get("section"))
+param = find_section(secs, capped(st.query_params.get("section"), "The address's section="))
 if param is not None and st.session_state.get(PARAM_SEEN) != param:
     st.session_state[SECTION_KEY] = param
 
@@ -29,9 +30,11 @@ left, right = st.columns([2, 3])
 with left:
     choice = st.selectbox(
         "Section", [ALL, *by_id], key=SECTION_KEY,
-        format_func=lambda i: "All sections" if i == ALL else f"{by_id[i].label}")
+        format_func=lambda i: "All sections" if i == ALL else display_text(by_id[i].label, 80))
 with right:
-    text = st.text_input("Search claims", key=SEARCH_KEY, placeholder="e.g. mask, 双向, Transformer-XL")
+    text = st.text_input("Search claims", key=SEARCH_KEY, max_chars=MAX_INPUT_CHARS,
+                         placeholder="e.g. mask, 双向, Transformer-XL")
+text = capped(text, "The search")
 if choice == ALL:
     st.query_params.pop("section", None)
 else:
@@ -46,12 +49,12 @@ if not shown:
 
 open_claims = choice != ALL or bool(text.strip())
 for sec in shown:
-    st.subheader(esc(sec.label), anchor="section-" + re.sub(r"[^\w-]", "-", sec.id))
+    st.subheader(esc(sec.label, MAX_LABEL_CHARS), anchor="section-" + re.sub(r"[^\w-]", "-", sec.id[:40]))
     st.markdown(f"**{esc(sec.question.get('en', ''))}**")
     if sec.question.get("zh-Hans"):
         st.markdown(esc(sec.question["zh-Hans"]),
                     help=f"繁體: {esc(sec.question['zh-Hant'])}" if sec.question.get("zh-Hant") else None)
-    with st.expander(f"{len(sec.claims)} claim(s) of {esc(sec.id)}", expanded=open_claims):
+    with st.expander(f"{len(sec.claims)} claim(s) of {esc(sec.id, 40)}", expanded=open_claims):
         if sec.iri in index:
             node_link(index[sec.iri], label=f"Section {sec.id} in the graph")
         for claim in sec.claims:
@@ -74,4 +77,4 @@ for sec in shown:
                             else:
                                 st.page_link(NODE_PAGE, label=f"Demo: {esc(link.title, 120)}",
                                              icon=":material/science:", query_params={"node": link.node_id},
-                                             help=f"the demo {esc(link.id)}")
+                                             help=f"the demo {esc(link.id, MAX_LABEL_CHARS)}")

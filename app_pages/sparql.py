@@ -3,23 +3,28 @@ as a table (IRIs link to node pages) or a graph, downloads, and the query in the
 
 Queries are untrusted text: `backend().query()` checks them (update operations, SERVICE and FROM
 are refused), runs them sandboxed under a time limit and a row cap, and every message it returns
-is shown escaped. Results and errors are kept in session_state, keyed by the query text, so a
-rerun that is not a run request never queries again.
+is shown escaped. What a run shows is kept in session_state (the query text, the table's rows
+with their cells cut, the graph, the downloads, a summary), not the engine's result itself, so a
+rerun that is not a run request never queries again and a session holds no second copy of the rows.
+Query text, from the editor, the plain text area or the address (`?q=`), is cut to the query limit
+(MAX_QUERY_CHARS) before anything else happens to it.
 """
 
 from __future__ import annotations
 
 import os
 import time
+import uuid
 
 import streamlit as st
 
 from app_pages._components import graph
 from app_pages._editor import sparql_editor
-from app_pages._shared import NODE_PAGE, backend, esc, node_href, nodes
-from kg.backends import (DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, QueryFailed, QueryRefused, QuerySyntaxError,
-                         QueryTimeout)
+from app_pages._shared import NODE_PAGE, backend, capped, esc, node_href, nodes
+from kg.backends import (DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, QueryBusy, QueryFailed, QueryRefused,
+                         QuerySyntaxError, QueryTimeout)
 from kg.examples import examples
+from kg.limits import display_text
 from kg.results import AskResult, GraphResult, SelectResult, to_csv, to_json, to_ntriples, to_tsv
 from kg.safety import MAX_QUERY_CHARS
 from kg.vocab import PM, PREFIXES, local_name, prologue
@@ -51,7 +56,7 @@ TEXT = "sparql_query"          # the query being edited (the page's source of tr
 VERSION = "sparql_version"     # bumped whenever Python replaces the editor's text
 PLAIN = "sparql_text"          # the plain text area ("Edit as plain text")
 PENDING = "sparql_pending"     # an example was clicked: run it in this run
-OUTCOME = "sparql_outcome"     # the last run: {"text", "result" | "error", ...}
+OUTCOME = "sparql_outcome"     # the last run: {"text", "summary", "frame", "downloads" | "error", ...}
 URL_Q = "sparql_url_q"         # the ?q= value already handled
 
 
@@ -75,7 +80,7 @@ def _load_example(text: str) -> None:
 
 
 def _plain_changed() -> None:
-    _set_text(st.session_state[PLAIN])
+    _set_text(st.session_state[PLAIN])  # already cut to max_chars by Streamlit
 
 
 # ---------------------------------------------------------------------------------------------
@@ -86,9 +91,14 @@ def _run(text: str, timeout: float, max_rows: int) -> dict:
     outcome: dict = {"text": text, "timeout": timeout, "max_rows": max_rows}
     t0 = time.perf_counter()
     try:
-        outcome["result"] = backend().query(text, timeout=timeout, max_rows=max_rows)
+        # one query in flight per session: the pool refuses a second one (QueryBusy) meanwhile
+        outcome["result"] = backend().query(
+            text, timeout=timeout, max_rows=max_rows,
+            session=st.session_state.setdefault("sparql_session", uuid.uuid4().hex))
     except QueryRefused as e:
         outcome["error"], outcome["message"] = "refused", str(e)
+    except QueryBusy as e:  # every worker busy, or this session's last query still running
+        outcome["error"], outcome["message"] = "refused", str(e)[:1].upper() + str(e)[1:] + "."
     except QuerySyntaxError as e:
         outcome["error"], outcome["message"] = "syntax", str(e)
     except QueryTimeout as e:
@@ -98,6 +108,29 @@ def _run(text: str, timeout: float, max_rows: int) -> dict:
     except Exception as e:  # the page keeps working whatever the engine does; no traceback is shown
         outcome["error"], outcome["message"] = "failed", type(e).__name__
     outcome["wall_ms"] = (time.perf_counter() - t0) * 1000
+    return outcome
+
+
+def _shown(outcome: dict) -> dict:
+    """The outcome as the page keeps it: the result replaced by what is shown of it (a summary, the
+    table, the graph for CONSTRUCT/DESCRIBE, the downloads), each built once."""
+    result = outcome.pop("result", None)
+    if result is None:
+        return outcome
+    outcome["summary"] = {
+        "form": "ASK" if isinstance(result, AskResult) else "SELECT" if isinstance(result, SelectResult) else "GRAPH",
+        "value": getattr(result, "value", None), "elapsed": result.elapsed, "truncated": result.truncated,
+        "count": len(result.rows) if isinstance(result, SelectResult) else len(getattr(result, "triples", ())),
+        "variables": len(result.variables) if isinstance(result, SelectResult) else 3,
+    }
+    outcome["downloads"] = _downloads(result)
+    if isinstance(result, SelectResult):
+        outcome["frame"] = _frame(result.variables, result.rows)
+    elif isinstance(result, GraphResult):
+        from kg.views import triples_view
+
+        outcome["frame"] = _frame(["subject", "predicate", "object"], result.triples)
+        outcome["view"] = triples_view(result.triples)
     return outcome
 
 
@@ -147,7 +180,8 @@ def _frame(variables: list[str], rows: list[tuple]):
             if values.notna().sum() == len(present):
                 data[var] = values
                 continue
-        data[var] = [t.display() if t is not None else None for t in col]
+        # long literals end in "… (cut at 2,000 characters)"; the downloads keep them whole
+        data[var] = [display_text(t.display()) if t is not None else None for t in col]
         if any(is_node):
             data[f"{var} ↗"] = hrefs
             config[f"{var} ↗"] = st.column_config.LinkColumn(f"{var} ↗", display_text="node page",
@@ -156,11 +190,8 @@ def _frame(variables: list[str], rows: list[tuple]):
     return frame, config
 
 
-def _downloads(outcome: dict) -> list[tuple[str, bytes, str, str]]:
-    """(label, data, file name, MIME type), built once per result."""
-    if "downloads" in outcome:
-        return outcome["downloads"]
-    result = outcome["result"]
+def _downloads(result) -> list[tuple[str, bytes, str, str]]:
+    """(label, data, file name, MIME type): every value whole, as the engine returned it."""
     if isinstance(result, SelectResult):
         out = [("CSV", to_csv(result, guard_formulas=True).encode(), "query-results.csv", "text/csv"),
                ("TSV", to_tsv(result).encode(), "query-results.tsv", "text/tab-separated-values"),
@@ -174,13 +205,12 @@ def _downloads(outcome: dict) -> list[tuple[str, bytes, str, str]]:
                ("N-Triples", to_ntriples(result).encode(), "query-results.nt", "application/n-triples"),
                ("JSON-LD", serialize_triples(result.triples, "jsonld"), "query-results.jsonld",
                 "application/ld+json")]
-    outcome["downloads"] = out
     return out
 
 
 def _show_downloads(outcome: dict) -> None:
     with st.container(horizontal=True, key="sparql_downloads"):
-        for label, data, name, mime in _downloads(outcome):
+        for label, data, name, mime in outcome["downloads"]:
             st.download_button(label, data, file_name=name, mime=mime, on_click="ignore",
                                icon=":material/download:", key=f"sparql_dl_{label}",
                                help=f"{name} ({mime})" + (
@@ -189,39 +219,33 @@ def _show_downloads(outcome: dict) -> None:
 
 
 def _show_result(outcome: dict) -> None:
-    result = outcome["result"]
-    timing = f"{result.elapsed * 1000:,.0f} ms in the engine, {outcome['wall_ms']:,.0f} ms in all"
-    if isinstance(result, AskResult):
-        if result.value:
+    summary = outcome["summary"]
+    timing = f"{summary['elapsed'] * 1000:,.0f} ms in the engine, {outcome['wall_ms']:,.0f} ms in all"
+    if summary["form"] == "ASK":
+        if summary["value"]:
             st.success("**Yes**: the pattern matches the graph.", icon=":material/check_circle:")
         else:
             st.info("**No**: nothing in the graph matches the pattern.", icon=":material/cancel:")
         st.caption(timing)
         _show_downloads(outcome)
         return
-    cap = outcome["max_rows"]
-    if isinstance(result, SelectResult):
-        n = len(result.rows)
-        st.caption(f"**{n:,} row{'s' if n != 1 else ''}** · {len(result.variables)} column"
-                   f"{'s' if len(result.variables) != 1 else ''} · {timing}")
+    cap, n, select = outcome["max_rows"], summary["count"], summary["form"] == "SELECT"
+    if select:
+        columns = summary["variables"]
+        st.caption(f"**{n:,} row{'s' if n != 1 else ''}** · {columns} column"
+                   f"{'s' if columns != 1 else ''} · {timing}")
     else:
-        n = len(result.triples)
         st.caption(f"**{n:,} triple{'s' if n != 1 else ''}** · {timing}")
-    if result.truncated:
-        what = "rows" if isinstance(result, SelectResult) else "triples"
+    if summary["truncated"]:
+        what = "rows" if select else "triples"
         st.warning(f"**Truncated at the row cap of {cap:,} {what}**: only the first {cap:,} are shown and "
                    f"downloadable. Add LIMIT and OFFSET, or narrow the query, to see the rest.",
                    icon=":material/content_cut:")
-    if "frame" not in outcome:
-        if isinstance(result, SelectResult):
-            outcome["frame"] = _frame(result.variables, result.rows)
-        else:
-            outcome["frame"] = _frame(["subject", "predicate", "object"], result.triples)
     frame, config = outcome["frame"]
-    if isinstance(result, GraphResult):
+    if not select:
         _show_graph(outcome)
         st.markdown("**Triples**")
-    if isinstance(result, SelectResult) and not result.variables:
+    if select and not summary["variables"]:
         st.info("The query selects no variables.")
     else:
         st.dataframe(frame, column_config=config, hide_index=True, key="sparql_table",
@@ -230,10 +254,6 @@ def _show_result(outcome: dict) -> None:
 
 
 def _show_graph(outcome: dict) -> None:
-    from kg.views import triples_view
-
-    if "view" not in outcome:
-        outcome["view"] = triples_view(outcome["result"].triples)
     view = outcome["view"]
     if not view.nodes:
         st.info("The query built no triples.")
@@ -260,7 +280,10 @@ def main() -> None:
     run_text: str | None = None
 
     q = st.query_params.get("q")
-    if q is not None and q != ss.get(URL_Q):        # a shared link: show its query and run it
+    if q is not None and len(q) > MAX_QUERY_CHARS:  # cut, shown, not run: it is not the query the link meant
+        _set_text(capped(q, "The query in the address", MAX_QUERY_CHARS))
+        del st.query_params["q"]
+    elif q is not None and q != ss.get(URL_Q):      # a shared link: show its query and run it
         ss[URL_Q] = q
         _set_text(q)
         run_text = q
@@ -287,11 +310,12 @@ def main() -> None:
                 st.button(esc(label, 160), key=f"sparql_ex_{ex.name}", help=esc(ex.description, 400) or None,
                           on_click=_load_example, args=(ex.text,), type="tertiary", width="stretch")
     with editor_col:
-        edited, ctrl_run = sparql_editor(ss[TEXT], key="sparql_editor", version=ss[VERSION], height=330)
+        edited, ctrl_run = sparql_editor(ss[TEXT], key="sparql_editor", version=ss[VERSION], height=330,
+                                         max_chars=MAX_QUERY_CHARS)
         if edited is not None:
-            ss[TEXT] = edited
+            ss[TEXT] = capped(edited, "The query", MAX_QUERY_CHARS)
         if ctrl_run is not None:
-            ss[TEXT] = run_text = ctrl_run
+            ss[TEXT] = run_text = capped(ctrl_run, "The query", MAX_QUERY_CHARS)
         run_col, note_col = st.columns([1, 5], vertical_alignment="center")
         with run_col:
             if st.button("Run", type="primary", key="sparql_run", icon=":material/play_arrow:",
@@ -302,7 +326,7 @@ def main() -> None:
                        + ", ".join(f"`{p}:`" for p in PREFIXES) + ".")
         with st.expander("Edit as plain text", icon=":material/edit_note:"):
             ss[PLAIN] = ss[TEXT]
-            st.text_area("Query text", key=PLAIN, height=200, on_change=_plain_changed,
+            st.text_area("Query text", key=PLAIN, height=200, on_change=_plain_changed, max_chars=MAX_QUERY_CHARS,
                          help="The same query without highlighting (for screen readers and plain editing). "
                               "Changes here replace the editor's text.")
         with st.expander("Declared prefixes", icon=":material/code:"):
@@ -310,7 +334,7 @@ def main() -> None:
 
     if run_text is not None:
         with st.spinner("Running the query…"):
-            ss[OUTCOME] = _run(run_text, timeout, max_rows)
+            ss[OUTCOME] = _shown(_run(run_text, timeout, max_rows))
         if len(run_text) <= MAX_QUERY_CHARS:
             st.query_params["q"] = ss[URL_Q] = run_text
 

@@ -3,7 +3,8 @@
 import streamlit as st
 
 import mechanisms
-from app_pages._shared import NODE_PAGE, backend, esc, node_link, nodes
+from app_pages._shared import NODE_PAGE, backend, capped, esc, node_link, nodes, option_label
+from kg.limits import MAX_LABEL_CHARS
 from kg.nodes import NodeNotFound
 from kg.trace import between, fixes
 
@@ -12,7 +13,7 @@ concepts = sorted((n for n in all_nodes.values()
                    if set(n.kinds) & {"model", "mechanism", "weakness", "objective", "extractor", "stage"}),
                   key=lambda n: n.label.lower())
 ids = [n.id for n in concepts]
-label_of = {n.id: f"{n.label} ({n.kind})" for n in concepts}
+label_of = {n.id: option_label(n) for n in concepts}
 
 
 def sync_url():
@@ -33,7 +34,7 @@ def example():
 # The URL is the source of truth (widgets write it back on change), so a permalink or a "trace from
 # here" link always shows its trace.
 for key, param in (("t_from", "from"), ("t_to", "to")):
-    value = st.query_params.get(param)
+    value = capped(st.query_params.get(param), f"The address's {param}=")
     value = value if value in ids else None
     if st.session_state.get(key) != value:
         st.session_state[key] = value
@@ -75,7 +76,7 @@ for i, chain in enumerate(chains, 1):
             cols = st.columns([3, 2, 3])
             with cols[0]:
                 node_link(hop.source)
-            cols[1].markdown(f"*{esc(hop.label)}* →")
+            cols[1].markdown(f"*{esc(hop.label, MAX_LABEL_CHARS)}* →")
             with cols[2]:
                 node_link(hop.target)
             if hop.evidence:

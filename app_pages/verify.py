@@ -5,6 +5,7 @@ import streamlit as st
 
 import mechanisms
 from app_pages._shared import VERDICT_ICON, backend, esc, node_href
+from kg.limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS, clip, display_text
 from mechanisms.verify import claim_order, fmt, rows, verify
 
 st.title("Verify the survey's claims")
@@ -17,6 +18,13 @@ LAST = """SELECT ?claim ?verdict ?key ?value ?demo ?why WHERE {
     ?f plm:onClaim ?c ; plm:verdict ?verdict ; schema:description ?why ; prov:wasGeneratedBy/prov:used ?d .
     OPTIONAL { ?f plm:keyMetric ?key ; plm:keyValue ?value } }
   ?c dcterms:identifier ?claim . ?d plm:demoId ?demo }"""
+
+
+def _number(value: str) -> str:
+    try:
+        return fmt(float(value))
+    except ValueError:
+        return value
 
 
 def table(records: list[dict]) -> None:
@@ -58,7 +66,11 @@ else:
         st.info("No recorded run yet: press the button above, or run `kg verify`.")
         st.stop()
     found.sort(key=lambda f: (claim_order(f["claim"]), f["demo"]))
-    records = [{"claim_page": node_href("claim-" + f["claim"]), "verdict": f["verdict"],
-                "key number": f"{f.get('key', '')} = {fmt(float(f['value']))}" if "value" in f else "",
-                "demo_page": node_href("demo-" + f["demo"]), "why": f["why"]} for f in found]
+    # the recorded run is graph data: its ids, numbers and explanations are cut like any other text
+    records = [{"claim_page": node_href("claim-" + clip(f["claim"], MAX_INPUT_CHARS)),
+                "verdict": display_text(f["verdict"], 40),
+                "key number": display_text(f"{f.get('key', '')} = {_number(f['value'])}", MAX_LABEL_CHARS)
+                              if "value" in f else "",
+                "demo_page": node_href("demo-" + clip(f["demo"], MAX_INPUT_CHARS)), "why": display_text(f["why"])}
+               for f in found]
 table(records)

@@ -2,19 +2,30 @@
 
 Every command reads the embedded graph (data/*.ttl) unless `--endpoint URL` or $PLM_MAP_ENDPOINT
 names a SPARQL 1.1 endpoint to read instead.
+
+The graph's text is untrusted: human output shows its control characters as escapes (a label
+cannot send an ANSI or OSC sequence to the terminal) and cuts long texts (kg.limits); JSON output
+escapes them the JSON way. Numeric options are checked by argparse against ranges that cannot stall
+the machine. Ctrl-C ends a command with status 130 and one line, and a reader that closes the pipe
+early (`kg export | head -1`) ends it quietly.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 from . import examples as examples_mod
 from .backends import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, ENDPOINT_ENV, QueryError, open_backend
+from .limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS, clip, visible
 from .results import AskResult, GraphResult, SelectResult, to_csv, to_json, to_ntriples, to_table, to_tsv
+from .safety import MAX_QUERY_CHARS
 from .store import GraphSyntaxError
 
 EPILOG = """examples:
@@ -37,7 +48,65 @@ class CliError(Exception):
     """A failure to report as one line on stderr, with exit status 1."""
 
 
-def _write(args, data: str | bytes) -> None:
+# The numeric options' ranges: wide enough for any real use, narrow enough that no value can stall
+# the machine (trace paths grow exponentially with the cutoff: 15 hops already take seconds).
+MAX_TIMEOUT = 300.0
+MAX_ROWS = 1_000_000
+MAX_SEARCH_LIMIT = 1_000
+MAX_CUTOFF = 8
+MAX_QUERY_BYTES = 4 * MAX_QUERY_CHARS   # UTF-8 spends at most 4 bytes on a character
+
+
+def _quoted(text: str) -> str:
+    """An argument as an error message quotes it: short, control characters escaped."""
+    return repr(clip(text, 40))
+
+
+def seconds(text: str) -> float:
+    """argparse type of --timeout: a finite number of seconds above 0 and at most MAX_TIMEOUT."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {_quoted(text)}") from None
+    if not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
+        raise argparse.ArgumentTypeError(
+            f"give a number of seconds above 0 and at most {MAX_TIMEOUT:g}, not {_quoted(text)}")
+    return value
+
+
+def whole(low: int, high: int):
+    """argparse type: a whole number from `low` to `high`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {_quoted(text)}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"give a whole number from {low:,} to {high:,}, not {_quoted(text)}")
+        return value
+
+    return parse
+
+
+def _say(text: str = "") -> None:
+    """Print human output, with the characters a terminal would obey shown as escapes."""
+    print(visible(text, keep="\n"))
+
+
+def _warn(text: str) -> None:
+    """Print a message on standard error, escaped like _say, each line cut to MAX_TEXT_CHARS."""
+    print(visible("\n".join(clip(line) for line in str(text).split("\n")), keep="\n"), file=sys.stderr)
+
+
+def _json(data) -> str:
+    """JSON for standard output: json escapes C0 controls, and C1 and bidi characters are escaped too."""
+    return visible(json.dumps(data, ensure_ascii=False, indent=1), keep="\n", json=True)
+
+
+def _write(args, data: str | bytes, *, human: bool = False) -> None:
+    if human:
+        data = visible(data, keep="\n")
     out = getattr(args, "output", None)
     if out:
         Path(out).write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
@@ -53,17 +122,34 @@ def _write(args, data: str | bytes) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def cmd_query(args, backend) -> int:
+def _query_text(args) -> str:
+    """The query from --example, --file, standard input or the argument. Files and standard input
+    are read as UTF-8, and no further than a query within the limit can reach."""
     if args.example:
-        text = examples_mod.get(args.example).text
-    elif args.file:
-        text = Path(args.file).read_text(encoding="utf-8")
+        return examples_mod.get(args.example).text
+    if args.file:
+        where = args.file
+        try:
+            with open(args.file, "rb") as f:
+                data = f.read(MAX_QUERY_BYTES + 1)
+        except OSError as e:
+            raise CliError(f"cannot read {args.file}: {e.strerror or e}") from None
     elif args.text == "-" or (args.text is None and not sys.stdin.isatty()):
-        text = sys.stdin.read()
+        where, data = "standard input", sys.stdin.buffer.read(MAX_QUERY_BYTES + 1)
     elif args.text:
-        text = args.text
+        return args.text
     else:
         raise CliError("give the query as an argument, with --file, --example, or on standard input")
+    if len(data) > MAX_QUERY_BYTES:
+        raise CliError(f"{where} is longer than the query limit of {MAX_QUERY_CHARS:,} characters")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CliError(f"{where} is not UTF-8 text") from None
+
+
+def cmd_query(args, backend) -> int:
+    text = _query_text(args)
     result = backend.query(text, timeout=args.timeout, max_rows=args.max_rows)
     fmt = args.format
     if isinstance(result, GraphResult):
@@ -72,7 +158,7 @@ def cmd_query(args, backend) -> int:
         if fmt in ("turtle", "ntriples", "jsonld"):
             _write(args, serialize_triples(result.triples, fmt))
         elif fmt == "table":
-            _write(args, to_table(result))
+            _write(args, to_table(result), human=True)
         else:
             _write(args, to_ntriples(result))
     elif fmt == "csv" and isinstance(result, SelectResult):
@@ -80,22 +166,22 @@ def cmd_query(args, backend) -> int:
     elif fmt == "tsv" and isinstance(result, SelectResult):
         _write(args, to_tsv(result))
     elif fmt == "json":
-        _write(args, to_json(result))
+        _write(args, visible(to_json(result), keep="\n", json=True))
     else:
-        _write(args, to_table(result))
+        _write(args, to_table(result), human=True)
     if not isinstance(result, AskResult):
         count = len(result.rows) if isinstance(result, SelectResult) else len(result.triples)
         unit = "rows" if isinstance(result, SelectResult) else "triples"
         note = f"{count} {unit} in {result.elapsed * 1000:.1f} ms"
         if result.truncated:
             note += f" (truncated at the row cap of {args.max_rows:,}; add LIMIT or raise --max-rows)"
-        print(note, file=sys.stderr)
+        _warn(note)
     return 0
 
 
 def cmd_examples(args, backend) -> int:
     for ex in examples_mod.examples():
-        print(f"{ex.question or '-':>3}  {ex.name:<36} {ex.title}")
+        _say(f"{ex.question or '-':>3}  {ex.name:<36} {ex.title}")
     return 0
 
 
@@ -107,14 +193,29 @@ def cmd_trace(args, backend) -> int:
     else:
         chains = fixes(backend, args.source, inherited=args.inherited)
     if args.json:
-        _write(args, json.dumps([_chain_json(c) for c in chains], ensure_ascii=False, indent=1))
+        _write(args, _json([_chain_json(c) for c in chains]))
         return 0 if chains else 1
     if not chains:
         what = f"between {args.source} and {args.target}" if args.target else f"from {args.source}"
-        print(f"No chain {what}.", file=sys.stderr)
+        _warn(f"No chain {what}.")
         return 1
-    print("\n\n".join(format_chain(c, number=i) for i, c in enumerate(chains, 1)))
+    _say("\n\n".join(format_chain(_bounded(c), number=i) for i, c in enumerate(chains, 1)))
     return 0
+
+
+def _bounded(chain):
+    """A copy of the chain with its labels and claims cut for the terminal (format_chain prints
+    whatever it is given whole)."""
+
+    def node(n):
+        return replace(n, labels={k: clip(v, MAX_LABEL_CHARS) for k, v in n.labels.items()},
+                       identifier=clip(n.identifier, MAX_LABEL_CHARS) if n.identifier else n.identifier)
+
+    hops = [replace(h, source=node(h.source), target=node(h.target), label=clip(h.label, MAX_LABEL_CHARS),
+                    evidence=[replace(r, id=clip(r.id, MAX_LABEL_CHARS), section=clip(r.section, MAX_LABEL_CHARS),
+                                      text=clip(r.text)) for r in h.evidence])
+            for h in chain.hops]
+    return replace(chain, hops=hops)
 
 
 def _chain_json(chain) -> dict:
@@ -135,53 +236,56 @@ def cmd_show(args, backend) -> int:
     d = describe(backend, args.node)
     node = d.node
     if args.json:
-        _write(args, json.dumps({
+        _write(args, _json({
             "iri": node.iri, "id": node.id, "kinds": node.kinds, "labels": node.labels,
             "alt_labels": node.alt_labels, "definition": d.definition, "facts": d.facts,
             "outgoing": [{"relation": r.label, "node": r.node.id} for r in d.outgoing],
             "incoming": [{"relation": r.label, "node": r.node.id} for r in d.incoming],
             "claims": [{"id": c.id, "section": c.section, "text": c.text} for c in d.claims],
-        }, ensure_ascii=False, indent=1))
+        }))
         return 0
     wrap = lambda text, ind="  ": textwrap.fill(text, 100, initial_indent=ind, subsequent_indent=ind)  # noqa: E731
-    zh = " / ".join(node.labels[k] for k in ("zh-Hans", "zh-Hant") if k in node.labels)
-    print(f"{node.label}" + (f"   {zh}" if zh else "") + f"   [{', '.join(node.kinds) or 'resource'}]")
-    print(f"  {node.iri}")
+    short = lambda text: clip(text, MAX_LABEL_CHARS)  # noqa: E731
+    zh = " / ".join(short(node.labels[k]) for k in ("zh-Hans", "zh-Hant") if k in node.labels)
+    _say(f"{short(node.label)}" + (f"   {zh}" if zh else "") + f"   [{', '.join(node.kinds) or 'resource'}]")
+    _say(f"  {clip(node.iri)}")
     if node.alt_labels:
-        print(wrap("also: " + ", ".join(node.alt_labels)))
+        _say(wrap(clip("also: " + ", ".join(short(a) for a in node.alt_labels))))
     if d.definition:
-        print()
-        print(wrap(d.definition))
+        _say()
+        _say(wrap(clip(d.definition)))
     if d.facts:
-        print("\nFacts")
+        _say("\nFacts")
         for prop, value in d.facts:
-            print(wrap(f"{prop}: {value}"))
+            _say(wrap(f"{short(prop)}: {clip(value)}"))
     for title, rels in (("Relations", d.outgoing), ("Relations to it", d.incoming)):
         if rels:
-            print(f"\n{title}")
+            _say(f"\n{title}")
             for r in rels:
-                print(f"  {r.label:<28} {r.node.label} ({r.node.id})")
+                _say(f"  {short(r.label):<28} {short(r.node.label)} ({short(r.node.id)})")
     if d.claims:
-        print("\nClaims about it")
+        _say("\nClaims about it")
         for c in d.claims:
-            print(wrap(f"{c.id} [{c.section}] {c.text}"))
+            _say(wrap(f"{short(c.id)} [{short(c.section)}] {clip(c.text)}"))
     if d.contrasts:
-        print("\nContrasting claims")
+        _say("\nContrasting claims")
         for a, b in d.contrasts:
-            print(wrap(f"{a.id} ↔ {b.id}"))
+            _say(wrap(f"{short(a.id)} ↔ {short(b.id)}"))
     return 0
 
 
 def cmd_search(args, backend) -> int:
     from .nodes import search
 
+    if len(args.text) > MAX_INPUT_CHARS:
+        _warn(f"kg: note: the search has {len(args.text):,} characters; only the first {MAX_INPUT_CHARS:,} are used")
     hits = search(backend, args.text, limit=args.limit, kinds=set(args.kind) if args.kind else None)
     if not hits:
-        print(f"Nothing matches {args.text!r}.", file=sys.stderr)
+        _warn(f"Nothing matches {clip(args.text, MAX_INPUT_CHARS)!r}.")
         return 1
     for h in hits:
-        match = f"  (matched {h.matched!r})" if h.matched != h.label else ""
-        print(f"{h.score:5.1f}  {h.kind:<12} {h.id:<40} {h.label}{match}")
+        match = f"  (matched {clip(h.matched, 80)!r})" if h.matched != h.label else ""
+        _say(f"{h.score:5.1f}  {h.kind:<12} {clip(h.id, 80):<40} {clip(h.label, MAX_LABEL_CHARS)}{match}")
     return 0
 
 
@@ -189,7 +293,7 @@ def cmd_validate(args, backend) -> int:
     from .validate import validate
 
     report = validate(backend)
-    print(report.text())
+    _say("\n".join(clip(line) for line in report.text().split("\n")))
     return 0 if report.conforms else 1
 
 
@@ -205,16 +309,29 @@ def cmd_stats(args, backend) -> int:
 
     s = stats(backend)
     if args.json:
-        _write(args, json.dumps(s, indent=1))
+        _write(args, _json(s))
         return 0
-    print(f"{s['triples']:,} triples")
-    print("\nNodes per class")
+    _say(f"{s['triples']:,} triples")
+    _say("\nNodes per class")
     for cls, n in s["classes"].items():
-        print(f"  {n:6,}  {cls}")
-    print("\nUses of each plm: property")
+        _say(f"  {n:6,}  {clip(cls, MAX_LABEL_CHARS)}")
+    _say("\nUses of each plm: property")
     for p, n in s["properties"].items():
-        print(f"  {n:6,}  {p}")
+        _say(f"  {n:6,}  {clip(p, MAX_LABEL_CHARS)}")
     return 0
+
+
+# The limits `kg demo run` works under, stated in its --help. Written out rather than imported, so that
+# building the parser does not import mechanisms; tests/mechanisms/test_budget.py checks them
+# against mechanisms.runner and mechanisms._base.
+DEMO_RUN_LIMITS = (
+    "Run one demo and print its verdict per claim. Parameters follow the id as --name value (see `kg demo list "
+    "-v`); out-of-range values, and sizes whose estimated allocation passes the demo's limit (512,000,000 bytes), "
+    "are refused before anything runs. The demo runs in a separate worker process with 1 torch thread "
+    "($PLM_MAP_DEMO_THREADS), an address-space cap (RLIMIT_AS) of 4,294,967,296 bytes, 4 GiB "
+    "($PLM_MAP_DEMO_MEMORY), and a time budget of 60 s ($PLM_MAP_DEMO_BUDGET or --budget, 1 to 600 s) past "
+    "which it is stopped."
+)
 
 
 class ProgressBar:
@@ -274,12 +391,17 @@ def cmd_demo_list(args, backend) -> int:
 
 def cmd_demo_run(args, backend, extra: list[str]) -> int:
     import mechanisms
+    from mechanisms import runner
 
     demo = mechanisms.get(args.id)
-    params = demo.validate(_demo_params(extra))  # refused here, before anything is allocated
+    params = demo.validate(_demo_params(extra))  # refused here, before a worker starts or allocates
     bar = None if args.json else ProgressBar()
     try:
-        result = demo.run(params, seed=args.seed, device=args.device, progress=bar)
+        budget = runner.default_budget() if args.budget is None else runner.check_budget(args.budget)
+        # in a worker process, stopped past its budget; this process never imports torch
+        result = runner.pool().run(demo, params, seed=args.seed, device=args.device, progress=bar, budget=budget)
+    except runner.DemoError as e:
+        raise CliError(str(e)) from None
     finally:
         if bar:
             bar.close()
@@ -300,7 +422,7 @@ def cmd_demo_run(args, backend, extra: list[str]) -> int:
     if result.timings:
         print("  timings (s): " + ", ".join(f"{k}={v:.4g}" for k, v in result.timings.items()))
     print(f"\n{len(result.plots)} plot(s): " + "; ".join(p.title for p in result.plots))
-    print(f"ran in {result.runtime:.2f} s on {result.device}")
+    print(f"ran in {result.runtime:.2f} s on {result.device} (budget {budget:g} s)")
     return 0
 
 
@@ -308,10 +430,15 @@ def cmd_verify(args, backend) -> int:
     import mechanisms
     from mechanisms import verify as verify_mod
 
+    from mechanisms import runner
+
     demos = [mechanisms.get(i) for i in args.only] if args.only else None
     bar = ProgressBar()
-    try:
-        results = verify_mod.verify(demos, seed=args.seed, progress=bar)
+    try:  # one worker runs every demo, so torch loads once; each demo has its own budget
+        budget = runner.default_budget() if args.budget is None else runner.check_budget(args.budget)
+        results = verify_mod.verify(demos, seed=args.seed, progress=bar, budget=budget)
+    except runner.DemoError as e:
+        raise CliError(str(e)) from None
     finally:
         bar.close()
     rows = verify_mod.rows(results)
@@ -354,8 +481,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--example", "-e", metavar="NAME", help="run an example query by name or question number")
     p.add_argument("--format", choices=("table", "csv", "tsv", "json", "turtle", "ntriples", "jsonld"),
                    default="table", help="output format (turtle/ntriples/jsonld for CONSTRUCT and DESCRIBE)")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="time limit in seconds (default %(default)s)")
-    p.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS, help="row cap (default %(default)s)")
+    p.add_argument("--timeout", type=seconds, default=DEFAULT_TIMEOUT,
+                   help=f"time limit in seconds, above 0 and at most {MAX_TIMEOUT:g} (default %(default)s)")
+    p.add_argument("--max-rows", type=whole(1, MAX_ROWS), default=DEFAULT_MAX_ROWS,
+                   help=f"row cap, from 1 to {MAX_ROWS:,} (default %(default)s)")
     p.add_argument("--output", "-o", help="write to a file instead of standard output")
     p.set_defaults(func=cmd_query)
 
@@ -370,7 +499,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", nargs="?", help="where the chain should end")
     p.add_argument("--inherited", action="store_true",
                    help="with one node: also follow weaknesses of its objective, extractor and mechanisms")
-    p.add_argument("--cutoff", type=int, default=4, help="longest chain between two nodes, in hops (default %(default)s)")
+    p.add_argument("--cutoff", type=whole(1, MAX_CUTOFF), default=4,
+                   help=f"longest chain between two nodes, in hops, at most {MAX_CUTOFF} (default %(default)s)")
     p.add_argument("--json", action="store_true", help="print the chains as JSON")
     p.set_defaults(func=cmd_trace)
 
@@ -381,7 +511,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", parents=[common], help="search labels in English or Chinese, tolerant of typos")
     p.add_argument("text")
-    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--limit", type=whole(1, MAX_SEARCH_LIMIT), default=10,
+                   help=f"at most this many hits, from 1 to {MAX_SEARCH_LIMIT:,} (default %(default)s)")
     p.add_argument("--kind", action="append", help="only nodes of this kind (model, mechanism, weakness, ...)")
     p.set_defaults(func=cmd_search)
 
@@ -397,19 +528,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_stats)
 
-    p = sub.add_parser("demo", help="list or run the PyTorch demos that check the survey's claims")
+    p = sub.add_parser("demo", help="list or run the PyTorch demos that check the survey's claims", allow_abbrev=False)
     demo_sub = p.add_subparsers(dest="demo_command", metavar="list|run", required=True)
     q = demo_sub.add_parser("list", help="every demo with the claims it checks")
     q.add_argument("--verbose", "-v", action="store_true", help="also list each demo's parameters and bounds")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_demo_list, local=True)
-    q = demo_sub.add_parser("run", help="run one demo: kg demo run ID [--name value ...]",
-                            description="Run one demo and print its verdict per claim. Parameters follow the id as "
-                            "--name value (see `kg demo list -v`); out-of-range values are refused before anything "
-                            "runs.")
+    # allow_abbrev=False: `--d 8` is the demo's parameter d, never an abbreviation of --device
+    q = demo_sub.add_parser("run", help="run one demo: kg demo run ID [--name value ...]", allow_abbrev=False,
+                            description=DEMO_RUN_LIMITS)
     q.add_argument("id")
-    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--seed", type=int, default=0, help="random seed, 0 to 2147483647 (default 0)")
     q.add_argument("--device", default="cpu", choices=("cpu", "cuda", "mps"))
+    q.add_argument("--budget", type=float, metavar="SECONDS",
+                   help="stop the demo after this many seconds, 1 to 600 s (default: $PLM_MAP_DEMO_BUDGET or 60 s)")
     q.add_argument("--json", action="store_true", help="print the whole result (metrics, plot data) as JSON")
     q.add_argument("--all-metrics", action="store_true", help="print every metric, not only the key ones")
     q.add_argument("--output", "-o", help="with --json: write to a file")
@@ -420,6 +552,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "and write verification/results.trig (PROV-O, loaded as a named graph) and "
                        "verification/report.md.")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--budget", type=float, metavar="SECONDS",
+                   help="stop any one demo after this many seconds, 1 to 600 s (default: $PLM_MAP_DEMO_BUDGET or 60 s)")
     p.add_argument("--only", nargs="+", metavar="ID", help="run only these demos")
     p.add_argument("--out", metavar="DIR", help="where to write results.trig and report.md (default: verification/)")
     p.set_defaults(func=cmd_verify, local=True)
@@ -427,6 +561,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; the exit status is 0 (done), 1 (an error, reported in one line), 2 (a usage
+    error, from argparse) or 130 (interrupted by Ctrl-C)."""
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # here, not at exit, so that a closed pipe is caught below
+        return status
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader has gone (`kg export | head -1`). Python's advice (the signal module's "Note on
+        # SIGPIPE"): point stdout at devnull, so the interpreter's last flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: list[str] | None) -> int:
     from .nodes import NodeNotFound
 
     parser = build_parser()
@@ -442,21 +593,22 @@ def main(argv: list[str] | None = None) -> int:
             return args.func(args, None)
         except (ParamError, CliError, KeyError) as e:
             msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-            print(f"kg: error: {msg}", file=sys.stderr)
+            _warn(f"kg: error: {msg}")
             return 1
     try:
         backend = open_backend(args.endpoint)
     except (GraphSyntaxError, ValueError, FileNotFoundError) as e:
-        print(f"kg: error: {e}", file=sys.stderr)
+        _warn(f"kg: error: {e}")
         return 1
+    warning = getattr(backend, "sandbox_warning", None)  # set when the operator turned the sandbox off
+    if warning:
+        _warn(f"kg: warning: {warning}")
     try:
         return args.func(args, backend)
     except (*QueryError, NodeNotFound, CliError, KeyError, FileNotFoundError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-        print(f"kg: error: {msg}", file=sys.stderr)
+        _warn(f"kg: error: {msg}")
         return 1
-    except BrokenPipeError:
-        return 0
     finally:
         backend.close()
 

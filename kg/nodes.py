@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from .backends import Backend
+from .limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS, clip
 from .vocab import KINDS, PLM, PM, local_name, shorten
 
 
@@ -20,8 +21,19 @@ class NodeNotFound(LookupError):
         self.name, self.suggestions = name, suggestions
         hint = ""
         if suggestions:
-            hint = " Did you mean: " + ", ".join(f"{h.label} ({h.id})" for h in suggestions[:5]) + "?"
+            hint = " Did you mean: " + ", ".join(f"{clip(h.label, 80)} ({clip(h.id, 80)})"
+                                                 for h in suggestions[:5]) + "?"
         super().__init__(f"No node called {name!r}.{hint}")
+
+
+class NameTooLong(NodeNotFound):
+    """A name longer than MAX_INPUT_CHARS: no node has one, so it is refused before any matching
+    (a NodeNotFound, so every caller that reports unknown names reports this one too)."""
+
+    def __init__(self, name: str):
+        LookupError.__init__(self, f"A node name is at most {MAX_INPUT_CHARS:,} characters; "
+                                   f"this one has {len(name):,}.")
+        self.name, self.suggestions = clip(name, MAX_INPUT_CHARS), []
 
 
 @dataclass
@@ -113,23 +125,38 @@ def _names(node: Node) -> list[str]:
     return names
 
 
+def _search_names(backend: Backend) -> list[tuple[Node, list[tuple[str, str]]]]:
+    """Every node with its names and their normalized forms, each cut to MAX_LABEL_CHARS: a
+    search is at most MAX_INPUT_CHARS long, so nothing beyond can match, and a megabyte label
+    must not be normalized and fuzzy-matched on every keystroke. A cut form ends in "…", which no
+    normalized search contains (NFKC spells it "..."), so it is never an exact match."""
+
+    def form(name: str) -> str:
+        return normalize(name) if len(name) <= MAX_LABEL_CHARS else normalize(name[:MAX_LABEL_CHARS]) + "…"
+
+    def build():
+        return [(node, [(name, form(name)) for name in _names(node)]) for node in index(backend).values()]
+
+    return backend.memo("nodes.search_names", build)
+
+
 def search(backend: Backend, text: str, *, limit: int = 10, kinds: set[str] | None = None) -> list[Hit]:
     """Nodes whose labels (English or Chinese, either script, any alias) match `text`.
 
     Case-insensitive, tolerant of small typos: exact matches rank first, then prefixes, then
-    substrings, then fuzzy matches (rapidfuzz) above a similarity cutoff.
+    substrings, then fuzzy matches (rapidfuzz) above a similarity cutoff. Only the first
+    MAX_INPUT_CHARS characters of `text` are searched for (callers say so when they cut).
     """
     from rapidfuzz import fuzz
 
-    query = normalize(text)
+    query = normalize(text[:MAX_INPUT_CHARS])
     if not query:
         return []
     best: dict[str, Hit] = {}
-    for node in index(backend).values():
+    for node, names in _search_names(backend):
         if kinds and node.kind not in kinds:
             continue
-        for name in _names(node):
-            cand = normalize(name)
+        for name, cand in names:
             if cand == query:
                 score = 100.0
             elif cand.startswith(query):
@@ -156,7 +183,10 @@ def resolve(backend: Backend, name: str) -> Node:
 
     Raises:
         NodeNotFound: with the closest matches as suggestions.
+        NameTooLong: for a name longer than MAX_INPUT_CHARS (checked before anything else).
     """
+    if len(name) > MAX_INPUT_CHARS:
+        raise NameTooLong(name)
     nodes = index(backend)
     name = name.strip()
     for iri in (name, PM + name, PM + name.removeprefix("pm:"), PM + "claim-" + name):

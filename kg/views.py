@@ -4,6 +4,10 @@
     compare_rows(...) the models against the survey's dimensions (the Compare page)
     timeline(...)     models by year with their improves-on links
     sections(...)     the survey's questions in reading order with their claims, entities and demos
+
+What a page draws from these is bounded: labels in the graph, its tooltips and the timeline are cut,
+their control and bidi characters escaped, with kg.limits.display_text (tables cut their cells
+through compare_records' `limit`); search texts are cut to MAX_INPUT_CHARS before they are matched.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote as _quote
 
 from .backends import Backend
+from .limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS, MAX_TEXT_CHARS, display_text
 from .nodes import Node, index
 from .nodes import claim_sort_key as _claim_sort_key
 from .nodes import claims as _claims
@@ -34,6 +39,7 @@ KIND_COLORS = {
 FILTER_KINDS = ("model", "mechanism", "weakness", "extractor", "objective", "claim", "section", "demo", "stage")
 DEFAULT_KINDS = ("model", "mechanism", "weakness", "extractor", "objective")
 MAX_NODES = 400
+RELATION_CHARS = 80    # a relation's label: on an edge, in the filter and in its tooltip
 
 
 @dataclass
@@ -48,7 +54,7 @@ class GraphView:
 def relation_labels(backend: Backend) -> list[str]:
     """Every relation label that joins two concepts in the graph, sorted."""
     g = to_networkx(backend)
-    return sorted({d["label"] for _, _, d in g.edges(data=True)})
+    return sorted({display_text(d["label"], RELATION_CHARS) for _, _, d in g.edges(data=True)})
 
 
 def _section_members(backend: Backend, section: str) -> set[str]:
@@ -93,8 +99,9 @@ def graph_view(backend: Backend, *, kinds=DEFAULT_KINDS, relations: list[str] | 
         hood = nx.single_source_shortest_path_length(g.to_undirected(as_view=True), center, cutoff=depth)
         keep = (keep | {center}) & set(hood)
     sub = g.subgraph(keep)
-    present = sorted({d["label"] for _, _, d in sub.edges(data=True)})
-    edges = [(u, v, d) for u, v, d in sub.edges(data=True) if relations is None or d["label"] in relations]
+    labelled = [(u, v, display_text(d["label"], RELATION_CHARS)) for u, v, d in sub.edges(data=True)]
+    present = sorted({label for _, _, label in labelled})
+    edges = [(u, v, label) for u, v, label in labelled if relations is None or label in relations]
     degree = {n: 0 for n in sub}
     for u, v, _ in edges:
         degree[u] += 1
@@ -102,14 +109,16 @@ def graph_view(backend: Backend, *, kinds=DEFAULT_KINDS, relations: list[str] | 
     ordered = sorted(sub, key=lambda n: (n != center, -degree[n], nodes[n].label))
     chosen = set(ordered[:max_nodes])
     out_nodes = [_vis_node(nodes[n], degree[n], n == center) for n in ordered[:max_nodes]]
-    out_edges = [{"from": local_name(u), "to": local_name(v), "label": d["label"], "title": d["label"]}
-                 for u, v, d in edges if u in chosen and v in chosen]
+    out_edges = [{"from": local_name(u), "to": local_name(v), "label": label, "title": label}
+                 for u, v, label in edges if u in chosen and v in chosen]
     return GraphView(out_nodes, out_edges, len(sub), len(sub) > max_nodes, present)
 
 
 def _vis_node(node: Node, degree: int, is_center: bool) -> dict:
     zh = node.labels.get("zh-Hans")
-    title = node.label + (f" / {zh}" if zh and zh != node.label else "") + f"\n({node.kind})"
+    title = display_text(node.label, MAX_LABEL_CHARS)
+    title += f" / {display_text(zh, MAX_LABEL_CHARS)}" if zh and zh != node.label else ""
+    title += f"\n({node.kind})"
     return {
         "id": node.id, "label": _short(node.label), "title": title, "group": node.kind,
         "color": KIND_COLORS.get(node.kind, "#bab0ac"), "value": 1 + degree,
@@ -118,7 +127,7 @@ def _vis_node(node: Node, degree: int, is_center: bool) -> dict:
 
 
 def _short(text: str, width: int = 28) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return display_text(text, width)
 
 
 def neighbourhood(backend: Backend, iri: str, depth: int = 1, max_nodes: int = 60) -> GraphView:
@@ -136,17 +145,22 @@ def triples_view(triples) -> GraphView:
         if key not in nodes:
             kind = "literal" if term.kind == "literal" else "resource"
             label = term.display()
-            nodes[key] = {"id": key, "label": _short(label), "title": label, "group": kind,
+            # the id goes to the browser with every node: a long term gets a short one of its own
+            vis_id = key if len(key) <= MAX_TEXT_CHARS else f"_:long-term-{len(nodes)}"
+            nodes[key] = {"id": vis_id, "label": _short(label), "title": display_text(label), "group": kind,
                           "color": "#dddddd" if kind == "literal" else KIND_COLORS["model"], "value": 1,
                           "borderWidth": 1, "shape": "box" if kind == "literal" else "dot"}
         return key
 
     for s, p, o in triples:
-        edges.append({"from": add(s), "to": add(o), "label": p.display(), "title": p.display()})
+        relation = display_text(p.display(), RELATION_CHARS)
+        edges.append({"from": add(s), "to": add(o), "label": relation, "title": relation})
     capped = len(nodes) > MAX_NODES
     keep = set(list(nodes)[:MAX_NODES])
-    return GraphView([n for k, n in nodes.items() if k in keep],
-                     [e for e in edges if e["from"] in keep and e["to"] in keep], len(nodes), capped)
+    kept = [n for k, n in nodes.items() if k in keep]
+    ids = {k: n["id"] for k, n in nodes.items()}
+    return GraphView(kept, [dict(e, **{"from": ids[e["from"]], "to": ids[e["to"]]}) for e in edges
+                            if e["from"] in keep and e["to"] in keep], len(nodes), capped)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,17 +249,18 @@ def _row_text(row: dict) -> str:
     parts = [row["model"], row["model_zh"], row["id"], str(row["year"] or "")]
     for key, _, _ in COMPARE_DIMENSIONS:
         parts.extend(row[key])
-    return _normalize(" | ".join(parts))
+    return _normalize(" | ".join(p[:MAX_TEXT_CHARS] for p in parts))
 
 
 def filter_compare(rows: list[dict], *, text: str = "", years: tuple[int, int] | None = None,
                    **chosen) -> list[dict]:
     """The rows that match every filter: `chosen` maps a dimension of COMPARE_FILTERS to the values
-    allowed (empty = no filter); `years` is an inclusive range; `text` matches any cell (any case)."""
+    allowed (empty = no filter); `years` is an inclusive range; `text` matches any cell (any case;
+    only its first MAX_INPUT_CHARS characters)."""
     unknown = set(chosen) - set(COMPARE_FILTERS)
     if unknown:
         raise ValueError(f"unknown filter(s): {', '.join(sorted(unknown))}")
-    query = _normalize(text)
+    query = _normalize(text[:MAX_INPUT_CHARS])
     out = []
     for row in rows:
         if any(allowed and not set(allowed) & set(row[key]) for key, allowed in chosen.items()):
@@ -258,14 +273,17 @@ def filter_compare(rows: list[dict], *, text: str = "", years: tuple[int, int] |
     return out
 
 
-def compare_records(rows: list[dict]) -> list[dict]:
-    """The table's rows: COMPARE_COLUMNS' keys, multi-valued cells joined with '; '."""
+def compare_records(rows: list[dict], *, limit: int | None = None) -> list[dict]:
+    """The table's rows: COMPARE_COLUMNS' keys, multi-valued cells joined with '; '. With `limit`,
+    text cells are cut to that many characters and their control characters escaped (for the page;
+    the downloads keep every character)."""
     out = []
     for row in rows:
         rec = {}
         for key in COMPARE_COLUMNS:
             value = row[key]
-            rec[key] = MULTI_SEPARATOR.join(value) if isinstance(value, list) else value
+            value = MULTI_SEPARATOR.join(value) if isinstance(value, list) else value
+            rec[key] = display_text(value, limit) if limit is not None and isinstance(value, str) else value
         out.append(rec)
     return out
 
@@ -296,7 +314,8 @@ def timeline(backend: Backend) -> Timeline:
     """Models by year, spread over lanes within a year, with their improves-on links.
 
     Within a year models are ordered by objective then name and centred on lane 0, so two models of
-    one year never share a position and their labels do not overlap.
+    one year never share a position and their labels do not overlap. The labels a chart draws
+    (`model`, `improves_on`, the `*_text` fields and the links' labels) are cut to MAX_LABEL_CHARS.
     """
 
     def build() -> Timeline:
@@ -309,9 +328,10 @@ def timeline(backend: Backend) -> Timeline:
             group = sorted(by_year[year], key=lambda r: (r["objective"], r["model"].casefold()))
             for i, r in enumerate(group):
                 lane = i - (len(group) - 1) / 2
-                point = dict(r, lane=lane)
+                point = dict(r, lane=lane, model=display_text(r["model"], MAX_LABEL_CHARS),
+                             improves_on=[display_text(m, MAX_LABEL_CHARS) for m in r["improves_on"]])
                 for key in TIMELINE_COLOURS:
-                    point[key + "_text"] = " + ".join(r[key]) or NO_VALUE
+                    point[key + "_text"] = display_text(" + ".join(r[key]), MAX_LABEL_CHARS) or NO_VALUE
                 points.append(point)
                 where[r["id"]] = point
         links = []
@@ -436,8 +456,9 @@ def sections(backend: Backend) -> list[SectionView]:
 
 
 def find_section(secs: list[SectionView], name: str | None) -> str | None:
-    """The id of the section `name` means ("Q17", "q17", "17", "section-Q17", "future"), or None."""
-    if not name:
+    """The id of the section `name` means ("Q17", "q17", "17", "section-Q17", "future"), or None
+    (also for a name longer than MAX_INPUT_CHARS, which no section has)."""
+    if not name or len(name) > MAX_INPUT_CHARS:
         return None
     key = name.strip().casefold().removeprefix("section-")
     for sec in secs:
@@ -449,14 +470,15 @@ def find_section(secs: list[SectionView], name: str | None) -> str | None:
 def _claim_text(claim: ClaimView) -> str:
     parts = [claim.id, claim.text] + [n.label for n in claim.entities] + [p[1] for p in claim.papers]
     parts += [d.title for d in claim.demos] + [d.id for d in claim.demos]
-    return _normalize(" | ".join(parts))
+    return _normalize(" | ".join(p[:MAX_TEXT_CHARS] for p in parts))
 
 
 def filter_sections(secs: list[SectionView], *, section: str | None = None, text: str = "") -> list[SectionView]:
     """The sections to show: one (`section`, an id) or all; with `text`, only the claims whose id,
     statement, entities, papers or demos contain it (a section whose question matches keeps all its
-    claims), and only sections left with something to show."""
-    query = _normalize(text)
+    claims), and only sections left with something to show. Only the first MAX_INPUT_CHARS
+    characters of `text` are searched for."""
+    query = _normalize(text[:MAX_INPUT_CHARS])
     out = []
     for sec in secs:
         if section and sec.id != section:
@@ -464,7 +486,7 @@ def filter_sections(secs: list[SectionView], *, section: str | None = None, text
         if not query:
             out.append(sec)
             continue
-        question = _normalize(" | ".join([sec.id, sec.label, *sec.question.values()]))
+        question = _normalize(" | ".join(p[:MAX_TEXT_CHARS] for p in [sec.id, sec.label, *sec.question.values()]))
         kept = sec.claims if query in question else [c for c in sec.claims if query in _claim_text(c)]
         if kept:
             out.append(SectionView(sec.id, sec.iri, sec.position, sec.label, sec.question, kept))

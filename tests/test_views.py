@@ -233,3 +233,22 @@ def test_hostile_labels_stay_plain_data(tmp_path):
         assert [d.node_id for d in claim.demos] == ["demo-evil"]
     finally:
         backend.close()
+
+
+def test_the_views_cut_and_escape_megabyte_labels_but_downloads_keep_them(tmp_path):
+    from tests.hostile_graph import MEGABYTE, write_hostile_graph
+
+    backend = EmbeddedBackend(sources=write_hostile_graph(tmp_path))
+    try:
+        view = views.graph_view(backend)
+        assert max(len(n["title"]) for n in view.nodes) < 600 and max(len(n["label"]) for n in view.nodes) < 80
+        hostile = next(n for n in view.nodes if n["id"] == "hostile")
+        assert "\x1b" not in hostile["title"] and "\\x1b]0;pwned" in hostile["title"]
+        assert max(len(p["model"]) for p in views.timeline(backend).points) <= 250
+        rows = views.compare_rows(backend)
+        shown = {r["page"]: r for r in views.compare_records(rows, limit=2000)}
+        assert shown["/node?node=hostile"]["model"].endswith("… (cut at 2,000 characters)")
+        assert len(views.compare_csv(rows)) > MEGABYTE                 # the download is the data, whole
+        assert views.find_section(views.sections(backend), "Q99" + " " * 300) is None
+    finally:
+        backend.close()

@@ -10,6 +10,7 @@ import re
 
 import pytest
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
@@ -49,15 +50,21 @@ def text_of(data: bytes | str) -> str:
 
 @pytest.fixture
 def downloads(monkeypatch):
-    """The files the page's download buttons serve: {file name: (bytes, mime type)}."""
+    """The files the page's download buttons serve: {file name: (bytes, mime type)}. A button whose
+    data is written only when clicked gets its data written here, as a click would."""
     files = {}
-    real = MemoryMediaFileStorage.load_and_get_id
+    real, real_deferred = MemoryMediaFileStorage.load_and_get_id, MediaFileManager.add_deferred
 
     def record(self, path_or_data, mimetype, kind, filename=None):
         files[filename] = (path_or_data, mimetype)
         return real(self, path_or_data, mimetype, kind, filename)
 
+    def record_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+        files[file_name] = (data_callable(), mimetype)
+        return real_deferred(self, data_callable, mimetype, coordinates, file_name, **kw)
+
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record_deferred)
     return files
 
 

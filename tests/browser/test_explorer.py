@@ -116,6 +116,38 @@ def test_hostile_labels_show_as_text_in_the_graph_and_the_pages(browser, tmp_pat
     assert logserver.requests == []
 
 
+def test_the_megabyte_graph_keeps_tooltips_short_and_runs_or_fetches_nothing(page, tmp_path, logserver):
+    """tests/hostile_graph.py: megabyte labels full of markup, a beacon image, escape sequences and
+    U+202E. Hover its nodes on the graph page: no handler runs, nothing is fetched (the `context`
+    fixture fails the test on any request beyond 127.0.0.1, `logserver` on one to the beacon), and
+    tooltips and pages stay short."""
+    from tests.hostile_graph import graph_env, write_hostile_graph
+
+    server = StreamlitServer(env={"PLM_MAP_GRAPH": graph_env(write_hostile_graph(tmp_path, logserver.url + "/beacon"))})
+    server.start()
+    try:
+        goto(page, server.url + "/")
+        wait_graph(page, min_nodes=50)
+        titles = page.evaluate("() => globalThis.__plmGraph.body.data.nodes.get().map(n => String(n.title || ''))")
+        assert max(map(len, titles)) <= 1000
+        for node in ("hostile", "hostile-weakness", "hostile-fix"):
+            page.mouse.move(*node_point(page, node))
+            tip = page.locator(".vis-tooltip").first
+            expect(tip).to_be_visible()
+            text = tip.inner_text()
+            assert 0 < len(text) <= 1000 and "\u202e" not in text and "\x1b" not in text
+        assert page.evaluate("document.body.dataset.pwned") is None
+        assert len(page.evaluate("document.body.innerText")) < 200_000
+        screenshot(page, "hostile-megabyte-graph")
+        goto(page, server.url + "/node?node=hostile")
+        expect(page.get_by_role("heading", level=1).first).to_contain_text("…")
+        assert len(page.evaluate("document.body.innerText")) < 200_000
+        assert page.evaluate("document.body.dataset.pwned") is None
+    finally:
+        server.stop()
+    assert logserver.requests == []
+
+
 def test_an_example_query_runs_and_shows_its_rows(page, app_url):
     goto(page, app_url + "/sparql")
     page.get_by_role("button", name=re.compile(r"^Q3 · Which models are autoencoding")).click()
