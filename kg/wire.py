@@ -110,20 +110,21 @@ def term(value) -> Term | None:
     """A Term from its wire form: null, ["uri", v], ["bnode", v] or ["literal", v, datatype, lang]."""
     if value is None:
         return None
+    if type(value) is list:
+        n = len(value)
+        if n == 2 and (value[0] == "uri" or value[0] == "bnode") and type(value[1]) is str:
+            return Term(value[0], value[1])
+        if n == 4 and value[0] == "literal":
+            _, text, datatype, lang = value
+            if type(text) is str and (datatype is None or type(datatype) is str) \
+                    and (lang is None or type(lang) is str):
+                return Term("literal", text, datatype, lang)
+            _fail("a literal whose parts are not text")
     if not isinstance(value, list) or not value or value[0] not in TERM_KINDS:
         _fail(f"a term that is not one of {', '.join(TERM_KINDS)}")
-    kind = value[0]
-    if kind == "literal":
-        if len(value) != 4:
-            _fail("a literal without value, datatype and language")
-        _, text, datatype, lang = value
-        if not isinstance(text, str) or not isinstance(datatype, (str, type(None))) \
-                or not isinstance(lang, (str, type(None))):
-            _fail("a literal whose parts are not text")
-        return Term("literal", text, datatype, lang)
-    if len(value) != 2 or not isinstance(value[1], str):
-        _fail(f"a {kind} whose value is not text")
-    return Term(kind, value[1])
+    if value[0] == "literal":
+        _fail("a literal without value, datatype and language")
+    _fail(f"a {value[0]} whose value is not text")
 
 
 def _flag(message: dict, key: str) -> bool:

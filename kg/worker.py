@@ -112,10 +112,17 @@ class _TooLarge(Exception):
 
 
 class _Budget:
-    """Bytes left under the cap; a value is weighed by its length before it is encoded."""
+    """Bytes left under the cap. Rows are encoded in chunks of about CHUNK_CHARS characters, each
+    chunk weighed after encoding (so the cap is exact) and every value weighed by its length
+    before it joins a chunk (so one huge literal is refused before it is encoded)."""
+
+    CHUNK_CHARS = 8 << 10
 
     def __init__(self, limit: int):
         self.left = limit
+        self.pending: list = []
+        self.pending_chars = 0
+        self.pieces: list[bytes] = []
 
     def encode(self, value) -> bytes:
         data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
@@ -124,13 +131,47 @@ class _Budget:
             raise _TooLarge
         return data
 
-    def term(self, t) -> list | None:
-        item = _term(t)
-        if item is None:
-            return None
-        if len(item[1]) > self.left:  # at least one byte per character: too large before encoding it
+    def add(self, row: list, chars: int) -> None:
+        if chars > self.left - self.pending_chars:  # at least one byte per character
             raise _TooLarge
-        return list(item)
+        self.pending.append(row)
+        self.pending_chars += chars
+        if self.pending_chars >= self.CHUNK_CHARS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.pieces.append(self.encode(self.pending)[1:-1])  # the rows, without the list's brackets
+            self.pending, self.pending_chars = [], 0
+
+    def rows(self) -> bytes:
+        self.flush()
+        return b",".join(self.pieces)
+
+
+def _converter():
+    """pyoxigraph term -> (wire form, characters in it), dispatched on the term's exact type."""
+    import pyoxigraph as ox
+
+    named, blank, literal = ox.NamedNode, ox.BlankNode, ox.Literal
+
+    def convert(t):
+        kind = type(t)
+        if kind is named:
+            v = t.value
+            return ["uri", v], len(v)
+        if kind is literal:
+            v, dt, lang = t.value, t.datatype.value, t.language
+            return ["literal", v, dt, lang], len(v) + len(dt) + (len(lang) if lang else 0)
+        if t is None:
+            return None, 0
+        if kind is blank:
+            v = t.value
+            return ["bnode", v], len(v)
+        v = str(t)  # RDF 1.2 triple terms, shown as text
+        return ["literal", v, None, None], len(v)
+
+    return convert
 
 
 def answer(store, query: str, *, max_rows: int, max_bytes: int, prefixes: dict) -> bytes:
@@ -142,27 +183,35 @@ def answer(store, query: str, *, max_rows: int, max_bytes: int, prefixes: dict) 
         result = store.query(query, prefixes=prefixes)
         if isinstance(result, ox.QueryBoolean):
             return json.dumps({"t": "ask", "value": bool(result)}).encode()
-        pieces, truncated = [], False
+        convert, truncated, count = _converter(), False, 0
         if isinstance(result, ox.QuerySolutions):
             names = [v.value for v in result.variables]
             head = b'{"t":"select","vars":' + budget.encode(names)
+            width = range(len(names))
             for solution in result:
-                if len(pieces) == max_rows:
+                if count == max_rows:
                     truncated = True
                     break
-                pieces.append(budget.encode([budget.term(solution[i]) for i in range(len(names))]))
+                row, chars = [], 0
+                for i in width:
+                    item, n = convert(solution[i])
+                    row.append(item)
+                    chars += n
+                budget.add(row, chars)
+                count += 1
             key = b"rows"
         else:
             head = b'{"t":"graph"'
             for t in result:
-                if len(pieces) == max_rows:
+                if count == max_rows:
                     truncated = True
                     break
-                pieces.append(budget.encode([budget.term(t.subject), budget.term(t.predicate),
-                                             budget.term(t.object)]))
+                (s_, a), (p_, b), (o_, c) = convert(t.subject), convert(t.predicate), convert(t.object)
+                budget.add([s_, p_, o_], a + b + c)
+                count += 1
             key = b"triples"
         tail = b',"truncated":' + (b"true" if truncated else b"false") + b"}"
-        return head + b',"' + key + b'":[' + b",".join(pieces) + b"]" + tail
+        return head + b',"' + key + b'":[' + budget.rows() + b"]" + tail
     except _TooLarge:
         return json.dumps({"t": "too_large"}).encode()
     except SyntaxError as e:
