@@ -15,7 +15,7 @@ wait counted against their own limit. The rules here:
 * a worker that times out, crashes or sends a malformed answer is killed and replaced in the
   background; one found dead before it took the query (an idle worker killed from outside) is
   replaced and the query retried, so that is never the caller's error;
-* every worker is forked by one long-lived thread (`_Spawner`), because PR_SET_PDEATHSIG fires
+* every worker is forked by one long-lived thread (kg/lifeline.py), because PR_SET_PDEATHSIG fires
   when the *thread* that spawned the child exits, and Streamlit runs each session in a thread of
   its own;
 * a worker serves user queries only once it has proven its sandbox (kg/sandbox.py); otherwise the
@@ -34,13 +34,12 @@ import sys
 import threading
 import time
 from collections import deque
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from queue import SimpleQueue
 from typing import Hashable
 
 from . import wire
+from .lifeline import Spawner, SpawnerClosed
 from .results import Result
 from .sandbox import CPU_MARGIN, UNSAFE_ENV, ProofListeners, verdict
 from .worker import QueryBusy, QueryFailed, QueryTimeout, ResultTooLarge, SandboxUnavailable, size_text
@@ -95,34 +94,6 @@ class Running:
 
 class WorkerLost(Exception):
     """The worker was dead before it took the query; another worker may take it."""
-
-
-class _Spawner:
-    """The one thread that forks every worker of a pool, and lives as long as the pool."""
-
-    def __init__(self):
-        self._jobs: SimpleQueue = SimpleQueue()
-        self._closed = False
-        threading.Thread(target=self._loop, name="query-worker-spawner", daemon=True).start()
-
-    def _loop(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            args, kwargs, future = job
-            try:
-                future.set_result(subprocess.Popen(*args, **kwargs))
-            except BaseException as e:  # noqa: BLE001 - handed to the thread that asked
-                future.set_exception(e)
-
-    def popen(self, *args, **kwargs) -> subprocess.Popen:
-        if self._closed:
-            raise QueryFailed("the query engine was closed")
-        future: Future = Future()
-        self._jobs.put((args, kwargs, future))
-        return future.result()
-
-    def close(self) -> None:
-        self._closed = True
-        self._jobs.put(None)
 
 
 class WorkerProcess:
@@ -267,7 +238,7 @@ class WorkerPool:
         self._sessions: set = set()
         self._isolation: tuple[str, ...] = ()
         self._unsandboxed: str | None = None
-        self._spawner: _Spawner | None = None
+        self._spawner: Spawner | None = None
         self._closed = False
 
     # ----- what callers may look at -----
@@ -475,9 +446,12 @@ class WorkerPool:
     def _spawn(self, *args, **kwargs) -> subprocess.Popen:
         with self._cond:
             if self._spawner is None:
-                self._spawner = _Spawner()
+                self._spawner = Spawner("query-worker-spawner")
             spawner = self._spawner
-        return spawner.popen(*args, **kwargs)
+        try:
+            return spawner.popen(*args, **kwargs)
+        except SpawnerClosed:
+            raise QueryFailed("the query engine was closed") from None
 
     def _start_worker(self) -> WorkerProcess:
         """A new worker whose sandbox is proven (or allowed to be missing), its graph loaded."""

@@ -30,7 +30,6 @@ import errno
 import math
 import os
 import resource
-import signal
 import socket
 import sys
 import threading
@@ -43,7 +42,6 @@ BREAK_SECCOMP_ENV = "PLM_MAP_TEST_BREAK_SECCOMP"
 
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
-PR_SET_PDEATHSIG = 1
 CPU_MARGIN = 2.0          # seconds of CPU a query may use beyond its time limit before RLIMIT_CPU stops it
 WALL_MARGIN = 3.0         # seconds past the deadline after which the watchdog ends the worker itself
 WATCHDOG_PERIOD = 0.2     # seconds between the watchdog's looks at its parent
@@ -106,17 +104,6 @@ def install_seccomp_filter() -> str | None:
     except Exception as e:  # no libseccomp, a kernel without seccomp, an unknown syscall name
         return f"{type(e).__name__}: {e}"
     return None
-
-
-def die_with_parent(parent: int) -> None:
-    """Ask the kernel for SIGKILL when the parent's spawning thread ends; exit if it already has.
-
-    Set after the namespace change, since a change of credentials clears the setting.
-    """
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:
-        os._exit(0)
 
 
 class Watchdog:

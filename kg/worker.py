@@ -233,6 +233,7 @@ def _message(kind: str, text: str) -> bytes:
 
 def _serve(sock: socket.socket) -> None:
     from . import sandbox
+    from .lifeline import die_with_parent
     from .wire import MAX_REQUEST_BYTES, Channel, WireError
 
     channel = Channel(sock, max_frame=MAX_REQUEST_BYTES)
@@ -241,7 +242,7 @@ def _serve(sock: socket.socket) -> None:
     failures = {}
     if (why := sandbox.enter_network_namespace()) is not None:
         failures["netns"] = why
-    sandbox.die_with_parent(parent)
+    die_with_parent(parent)
     if (why := sandbox.install_seccomp_filter()) is not None:
         failures["seccomp"] = why
     isolation = [name for name in ("netns", "seccomp") if name not in failures]

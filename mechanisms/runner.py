@@ -27,23 +27,21 @@ that a Streamlit session can follow, leave and come back to.
 from __future__ import annotations
 
 import atexit
-import ctypes
 import json
 import math
 import os
-import queue
 import resource
-import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import Future
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Iterator
+
+from kg.lifeline import Spawner, die_with_parent, watch_parent
 
 from ._base import Demo, ParamError, Progress, Result, check_seed_and_device
 
@@ -149,7 +147,6 @@ def _recv(conn: Connection) -> dict:
 # The worker (the child process)
 # ---------------------------------------------------------------------------------------------
 
-PR_SET_PDEATHSIG = 1
 _BLOCKED_EVENTS = ("socket.connect", "socket.bind", "socket.getaddrinfo", "urllib.Request", "subprocess.Popen",
                    "os.system", "os.exec", "os.posix_spawn", "os.fork", "os.forkpty")
 
@@ -157,21 +154,6 @@ _BLOCKED_EVENTS = ("socket.connect", "socket.bind", "socket.getaddrinfo", "urlli
 def _audit(event: str, args) -> None:
     if event in _BLOCKED_EVENTS:
         raise PermissionError(f"{event} is not allowed in the demo worker")
-
-
-def _die_with(parent: int) -> None:
-    """Exit when the parent does: at once by signal where Linux gives one, else within WATCHDOG_EVERY."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before the signal was armed
-        os._exit(1)
-
-    def watch():
-        while os.getppid() == parent:
-            time.sleep(WATCHDOG_EVERY)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
 def _status() -> dict:
@@ -226,7 +208,8 @@ def _run_one(conn: Connection, request: dict, threads: int) -> None:
 
 
 def _serve(fd: int, parent: int, threads: int, memory: int) -> None:
-    _die_with(parent)
+    die_with_parent(parent)
+    watch_parent(parent, WATCHDOG_EVERY)
     conn = Connection(fd)
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     t0 = time.perf_counter()
@@ -268,41 +251,16 @@ def _main(argv: list[str]) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-class _Spawner:
-    """One long-lived thread that starts every worker.
-
-    PR_SET_PDEATHSIG fires when the thread that forked the child ends, and Streamlit runs each
-    session's script in a thread of its own: a worker started there would be killed when that
-    session's thread ends. Started from this thread, workers die with the process.
-    """
-
-    def __init__(self):
-        self._jobs: queue.Queue = queue.Queue()
-        threading.Thread(target=self._loop, name="demo-worker-spawner", daemon=True).start()
-
-    def _loop(self) -> None:
-        while True:
-            future, args, kwargs = self._jobs.get()
-            try:
-                future.set_result(subprocess.Popen(*args, **kwargs))
-            except BaseException as e:
-                future.set_exception(e)
-
-    def popen(self, *args, **kwargs) -> subprocess.Popen:
-        future: Future = Future()
-        self._jobs.put((future, args, kwargs))
-        return future.result()
-
-
-_SPAWNER: _Spawner | None = None
+_SPAWNER: Spawner | None = None
 _SPAWNER_LOCK = threading.Lock()
 
 
-def _spawner() -> _Spawner:
+def _spawner() -> Spawner:
+    """The process's one thread that starts demo workers (see kg/lifeline.py for why one thread)."""
     global _SPAWNER
     with _SPAWNER_LOCK:
         if _SPAWNER is None:
-            _SPAWNER = _Spawner()
+            _SPAWNER = Spawner("demo-worker-spawner")
         return _SPAWNER
 
 
