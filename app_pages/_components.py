@@ -59,7 +59,9 @@ def graph(nodes: list[dict], edges: list[dict], *, key: str, height: int = 620,
     options = json.loads(json.dumps(OPTIONS))
     if not edge_labels:
         edges = [{k: v for k, v in e.items() if k != "label"} for e in edges]
-    if len(nodes) > 150:  # large views: a shorter layout run keeps the page quick
+    if nodes and all("x" in n and "y" in n for n in nodes):
+        options["physics"] = {"enabled": False}  # laid out on the server (kg.views.layout): draw, don't move
+    elif len(nodes) > 150:  # large views: a shorter layout run keeps the page quick
         options["physics"]["stabilization"]["iterations"] = 60
     result = _graph_component()(
         key=key, data={"nodes": json.dumps(nodes), "edges": json.dumps(edges),

@@ -1,6 +1,7 @@
 """What the explorer's pages show, computed from the graph (no Streamlit here, so it is testable alone).
 
-    graph_view(...)   the nodes and edges of the graph page after its filters, coloured by kind
+    graph_view(...)   the nodes and edges of the graph page after its filters, coloured by kind, each
+                      node at a position computed here (`layout`), so the browser only draws
     compare_rows(...) the models against the survey's dimensions (the Compare page)
     timeline(...)     models by year with their improves-on links
     sections(...)     the survey's questions in reading order with their claims, entities and demos
@@ -111,7 +112,36 @@ def graph_view(backend: Backend, *, kinds=DEFAULT_KINDS, relations: list[str] | 
     out_nodes = [_vis_node(nodes[n], degree[n], n == center) for n in ordered[:max_nodes]]
     out_edges = [{"from": local_name(u), "to": local_name(v), "label": label, "title": label}
                  for u, v, label in edges if u in chosen and v in chosen]
+    positions = layout([n["id"] for n in out_nodes], [(e["from"], e["to"]) for e in out_edges])
+    for n in out_nodes:
+        n["x"], n["y"] = positions[n["id"]]
     return GraphView(out_nodes, out_edges, len(sub), len(sub) > max_nodes, present)
+
+
+def layout(ids: list[str], edges: list[tuple[str, str]], *, spacing: float = 110.0) -> dict[str, tuple[float, float]]:
+    """Where each node is drawn, in pixels: the same nodes and edges give the same positions on every
+    load and in every session, and nothing moves after the first draw (the browser's own physics
+    took 2-34 s to settle and settled somewhere else each time).
+
+    A force-directed layout (networkx's ForceAtlas2, with strong gravity so that a node or a small
+    group without links to the rest stays in view instead of drifting off and shrinking the rest
+    to a dot) from a fixed seed, over the nodes and edges in sorted order, so neither the order of
+    a query's rows nor a dict's changes the picture.
+    """
+    import networkx as nx
+
+    g = nx.Graph()
+    g.add_nodes_from(sorted(ids))
+    g.add_edges_from(sorted({tuple(sorted(e)) for e in edges if e[0] != e[1]}))
+    if len(g) == 1:
+        return {ids[0]: (0.0, 0.0)}
+    pos = {n: (float(x), float(y)) for n, (x, y) in
+           nx.forceatlas2_layout(g, seed=0, max_iter=200, gravity=1.0, strong_gravity=True).items()}
+    cx = sum(x for x, _ in pos.values()) / len(pos)
+    cy = sum(y for _, y in pos.values()) / len(pos)
+    radius = max(((x - cx) ** 2 + (y - cy) ** 2) ** 0.5 for x, y in pos.values()) or 1.0
+    scale = spacing * len(g) ** 0.5 / radius
+    return {n: (round((x - cx) * scale, 1), round((y - cy) * scale, 1)) for n, (x, y) in pos.items()}
 
 
 def _vis_node(node: Node, degree: int, is_center: bool) -> dict:

@@ -252,3 +252,14 @@ def test_the_views_cut_and_escape_megabyte_labels_but_downloads_keep_them(tmp_pa
         assert views.find_section(views.sections(backend), "Q99" + " " * 300) is None
     finally:
         backend.close()
+
+
+def test_the_graph_layout_is_computed_here_and_the_same_on_every_call(kg):
+    from kg.views import graph_view, layout
+
+    first, again = graph_view(kg), graph_view(kg)
+    assert all("x" in n and "y" in n for n in first.nodes)
+    assert [(n["id"], n["x"], n["y"]) for n in first.nodes] == [(n["id"], n["x"], n["y"]) for n in again.nodes]
+    ids, edges = ["a", "b", "c"], [("a", "b"), ("b", "c")]
+    assert layout(ids, edges) == layout(list(reversed(ids)), list(reversed(edges)))  # order does not matter
+    assert len({layout(ids, edges)[i] for i in ids}) == 3

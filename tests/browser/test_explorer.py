@@ -26,6 +26,20 @@ def test_the_graph_page_draws_the_graph_offline(page, app_url):
     assert page.page_errors == []
 
 
+POSITIONS_JS = "() => globalThis.__plmGraph.getPositions()"
+
+
+def test_the_graph_is_laid_out_on_the_server_and_never_moves_or_changes_between_loads(page, app_url):
+    goto(page, app_url)
+    wait_graph(page, min_nodes=50)
+    first = page.evaluate(POSITIONS_JS)
+    page.wait_for_timeout(3000)
+    assert page.evaluate(POSITIONS_JS) == first, "nodes moved after the first draw"
+    goto(page, app_url)  # a fresh load, another session: the same picture
+    wait_graph(page, min_nodes=50)
+    assert page.evaluate(POSITIONS_JS) == first
+
+
 def test_clicking_a_node_opens_its_page_in_the_same_session(page, app_url):
     goto(page, app_url)
     wait_graph(page, min_nodes=50)
