@@ -11,10 +11,17 @@ from kg.vocab import PM
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def view(kinds: tuple, relations: tuple | None, section: str | None, direction: str | None,
+def view(graph: str, kinds: tuple, relations: tuple | None, section: str | None, direction: str | None,
          center: str | None, depth: int):
+    """The drawn view (its layout included) for one graph and one set of filters; `graph` names the
+    graph read, so that another graph (PLM_MAP_GRAPH, an endpoint) never gets this one's view."""
     return graph_view(backend(), kinds=kinds, relations=list(relations) if relations else None,
                       section=section, direction=direction, center=center, depth=depth)
+
+
+def graph_name() -> str:
+    b = backend()
+    return str(getattr(b, "url", None) or [str(p) for p in getattr(b, "sources", [])])
 
 
 all_nodes = nodes()
@@ -45,7 +52,7 @@ center_id = c6.selectbox("Centre the view on", [None] + [h.id for h in hits], ke
                          display_text(next(h.label for h in hits if h.id == i), 80))
 depth = c7.slider("Depth", 1, 3, 1, key="g_depth", disabled=center_id is None)
 
-v = view(tuple(kinds), tuple(relations) or None, section, direction,
+v = view(graph_name(), tuple(kinds), tuple(relations) or None, section, direction,
          PM + center_id if center_id else None, depth)
 st.markdown(" ".join(kind_badge(k) for k in kinds) + f"  {len(v.nodes)} nodes, {len(v.edges)} edges")
 if v.capped:
