@@ -31,6 +31,12 @@ def backend():
     return open_backend()
 
 
+def graph_name() -> str:
+    """Which graph the backend reads (its files or its endpoint): the key of views cached per graph."""
+    b = backend()
+    return str(getattr(b, "url", None) or [str(p) for p in getattr(b, "sources", [])])
+
+
 def nodes() -> dict[str, Node]:
     return index(backend())
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app_pages._components import graph
-from app_pages._shared import NODE_PAGE, backend, capped, esc, kind_badge, node_link, nodes
+from app_pages._shared import NODE_PAGE, backend, capped, esc, graph_name, kind_badge, node_link, nodes
 from kg.limits import MAX_INPUT_CHARS, clip, display_text
 from kg.nodes import search
 from kg.views import DEFAULT_KINDS, FILTER_KINDS, graph_view, relation_labels
@@ -17,11 +17,6 @@ def view(graph: str, kinds: tuple, relations: tuple | None, section: str | None,
     graph read, so that another graph (PLM_MAP_GRAPH, an endpoint) never gets this one's view."""
     return graph_view(backend(), kinds=kinds, relations=list(relations) if relations else None,
                       section=section, direction=direction, center=center, depth=depth)
-
-
-def graph_name() -> str:
-    b = backend()
-    return str(getattr(b, "url", None) or [str(p) for p in getattr(b, "sources", [])])
 
 
 all_nodes = nodes()

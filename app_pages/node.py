@@ -8,11 +8,19 @@ import streamlit as st
 
 import mechanisms
 from app_pages._components import graph
-from app_pages._shared import (NODE_PAGE, TRACE_PAGE, backend, demo_runner, esc, kind_badge, node_link, nodes,
-                               option_label)
+from app_pages._shared import (NODE_PAGE, TRACE_PAGE, backend, demo_runner, esc, graph_name, kind_badge, node_link,
+                               nodes, option_label)
 from kg.limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS
 from kg.nodes import NameTooLong, NodeNotFound, backed_relations, describe
 from kg.views import arxiv_url, neighbourhood
+
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def hood_view(graph: str, iri: str):
+    """A node's neighbourhood with its layout, computed once per graph and node, not on every rerun."""
+    return neighbourhood(backend(), iri)
+
 
 all_nodes = nodes()
 choices = sorted((n for n in all_nodes.values() if n.kinds and n.iri.startswith("https://w3id.org/plm-map/id/")),
@@ -79,7 +87,7 @@ with left:
                         node_link(t)
 with right:
     st.subheader("Neighbourhood")
-    hood = neighbourhood(backend(), node.iri)
+    hood = hood_view(graph_name(), node.iri)
     clicked = graph(hood.nodes, hood.edges, key=f"hood-{node.id}", height=380)
     if clicked and clicked != node.id:
         st.switch_page(NODE_PAGE, query_params={"node": clicked})

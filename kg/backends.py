@@ -157,9 +157,9 @@ class Backend:
 def _in_original(raw: str, checked: CheckedQuery) -> tuple[str, str]:
     """The engine's `error at L:C: ...` for the text it ran, moved to the place in the user's own
     text (the check hands the engine a canonical rewrite), and that text."""
-    original = getattr(checked, "original", "") or checked.text
+    original = checked.original or checked.text  # a CheckedQuery built around text the library wrote
     m = re.match(r"error at (\d+):(\d+): ", raw)
-    if m is None or not hasattr(checked, "position"):
+    if m is None:
         return raw, original
     line, column = checked.position(int(m[1]), int(m[2]))
     return f"error at {line}:{column}: {raw[m.end():]}", original
@@ -194,9 +194,6 @@ class EmbeddedBackend(Backend):
         except SyntaxError as e:
             raw, original = _in_original(str(e), checked)
             raise QuerySyntaxError(_syntax_message(raw, text=original)) from None
-
-    def _run(self, text, form, timeout, max_rows):
-        return self._submit(CheckedQuery(text=text, form=form), timeout, max_rows, None)
 
     def _run_trusted(self, text):
         return _execute(self.store, text, 10**9, PREFIXES)

@@ -136,31 +136,30 @@ class WorkerProcess:
         """
         t0 = time.monotonic()
         deadline = t0 + timeout
-        try:
-            self.channel.send({"t": "query", "text": text, "max_rows": max_rows, "timeout": timeout})
-            ack = self.channel.recv(deadline)
-        except TimeoutError:
-            self.healthy = False
-            raise QueryTimeout(f"the query ran past the {timeout:g} s time limit and was stopped") from None
-        except (EOFError, OSError):
-            self.healthy = False
-            raise WorkerLost from None
-        except wire.WireError as e:
-            raise self._malformed(e) from None
+        ack = self._receive(deadline, timeout, lost=WorkerLost,
+                            send={"t": "query", "text": text, "max_rows": max_rows, "timeout": timeout})
         if ack.get("t") != "ack":
             raise self._malformed(wire.WireError(f"a {ack.get('t')!r} message where an acknowledgement was due"))
+        message = self._receive(deadline, timeout, lost=None)
         try:
-            message = self.channel.recv(deadline)
+            return self._result(message, max_rows, time.monotonic() - t0)
+        except wire.WireError as e:
+            raise self._malformed(e) from None
+
+    def _receive(self, deadline: float, timeout: float, *, lost, send: dict | None = None) -> dict:
+        """The worker's next message (after sending `send`, if given). A worker that is gone raises
+        `lost` (before it took the query: another worker may take it) or, once it has taken the
+        query, what its exit status says (`_death`)."""
+        try:
+            if send is not None:
+                self.channel.send(send)
+            return self.channel.recv(deadline)
         except TimeoutError:
             self.healthy = False
             raise QueryTimeout(f"the query ran past the {timeout:g} s time limit and was stopped") from None
         except (EOFError, OSError):
             self.healthy = False
-            raise self._death(timeout) from None
-        except wire.WireError as e:
-            raise self._malformed(e) from None
-        try:
-            return self._result(message, max_rows, time.monotonic() - t0)
+            raise (lost() if lost else self._death(timeout)) from None
         except wire.WireError as e:
             raise self._malformed(e) from None
 

@@ -169,12 +169,9 @@ def _canonical_string(value: str) -> str:
 
 def _refused_escape(e: LexError) -> None:
     """`\\u0053ERVICE` is no keyword to the engine, but say what it spells when that is refused."""
-    message = str(e)
-    marker = "(here it would spell "
-    if marker in message:
-        word = message.split(marker, 1)[1].split(")", 1)[0].strip("'\"").upper()
-        if word in UPDATE_KEYWORDS or word in ("SERVICE", "FROM"):
-            _refuse_word(Token("word", word, word, 0, e.line, e.column))
+    word = (e.spells or "").upper()
+    if word in UPDATE_KEYWORDS or word in ("SERVICE", "FROM"):
+        _refuse_word(Token("word", word, word, 0, e.line, e.column))
 
 
 def check_query(text: str, prefixes: dict[str, str] | None = None) -> CheckedQuery:

@@ -85,8 +85,9 @@ _ECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": 
 class LexError(ValueError):
     """Text the engine's grammar has no token for; `line` and `column` are 1-based."""
 
-    def __init__(self, message: str, line: int, column: int):
+    def __init__(self, message: str, line: int, column: int, spells: str | None = None):
         self.line, self.column = line, column
+        self.spells = spells  # for an escape outside strings: the word it would spell
         super().__init__(message)
 
 
@@ -347,7 +348,7 @@ def raise_escape_outside(reader: _Reader, i: int) -> None:
         line, column = reader.where(i)
         raise LexError(
             f"Escapes such as {text[i:i + 2 + size]} are allowed only inside strings and IRIs "
-            f"(here it would spell {word!r}) at line {line}, column {column}", line, column)
+            f"(here it would spell {word!r}) at line {line}, column {column}", line, column, word)
     reader.fail("A backslash is allowed only inside strings, IRIs and prefixed names", i)
 
 

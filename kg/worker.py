@@ -24,6 +24,7 @@ import signal
 import socket
 import sys
 import time
+from functools import cache
 from pathlib import Path
 
 from .results import AskResult, GraphResult, Result, SelectResult, Term
@@ -66,17 +67,8 @@ def size_text(n: int) -> str:
 
 def _term(t) -> tuple | None:
     """A pyoxigraph term as (kind, value[, datatype, lang]), kind as in SPARQL's JSON results."""
-    import pyoxigraph as ox
-
-    if t is None:
-        return None
-    if isinstance(t, ox.NamedNode):
-        return ("uri", t.value)
-    if isinstance(t, ox.BlankNode):
-        return ("bnode", t.value)
-    if isinstance(t, ox.Literal):
-        return ("literal", t.value, t.datatype.value, t.language)
-    return ("literal", str(t), None, None)  # RDF 1.2 triple terms, shown as text
+    item, _ = _converter()(t)
+    return None if item is None else tuple(item)
 
 
 def _execute(store, query: str, max_rows: int, prefixes: dict) -> Result:
@@ -149,8 +141,10 @@ class _Budget:
         return b",".join(self.pieces)
 
 
+@cache
 def _converter():
-    """pyoxigraph term -> (wire form, characters in it), dispatched on the term's exact type."""
+    """pyoxigraph term -> (wire form, characters in it), dispatched on the term's exact type: the one
+    conversion of engine terms, for the worker's answers, the trusted path and the endpoint client."""
     import pyoxigraph as ox
 
     named, blank, literal = ox.NamedNode, ox.BlankNode, ox.Literal
