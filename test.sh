@@ -2,12 +2,14 @@
 # Sets up everything the tests need and runs them all: a virtualenv with the pinned packages, and
 # the Debian packages the tests use when they are missing: chromium (driven by Playwright) for the
 # browser tests, libseccomp2 for the query worker's seccomp filter, strace for the fuzzer's
-# system-call watch.
+# system-call watch, and node with npm to rebuild the browser bundles from their lockfile (the test that
+# the committed bundles match their sources).
 set -euo pipefail
 cd "$(dirname "$0")"
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-wqy-microhei)
 command -v strace >/dev/null 2>&1 || missing+=(strace)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2' || missing+=(libseccomp2)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -18,6 +18,7 @@ from kg import open_backend
 from kg.limits import MAX_INPUT_CHARS, MAX_TEXT_CHARS, clip, display_text, visible
 from kg.nodes import Node, index
 
+GRAPH_PAGE = "app_pages/graph.py"
 NODE_PAGE = "app_pages/node.py"
 TRACE_PAGE = "app_pages/trace.py"
 

@@ -1,68 +1,170 @@
-"""Graph: the survey's concepts and their relations, filtered, coloured by kind; a click opens a node."""
+"""Graph: the survey's map. The drawing comes first; beside it, search and the selected node.
+
+Everything the user sets (filters, search, selection, neighbourhood, expansions) lives in the address
+(app_pages/graph_state.py), so a view can be reloaded and shared; the layout is computed on the server
+once per graph and filter set (kg.views.layout, cached here) and the browser only draws.
+"""
 
 import streamlit as st
 
-from app_pages._components import graph
-from app_pages._shared import NODE_PAGE, backend, capped, esc, graph_name, kind_badge, node_link, nodes
+from app_pages._components import graph, view_key
+from app_pages._shared import (NODE_PAGE, TRACE_PAGE, backend, capped, esc, graph_name, kind_badge, nodes,
+                               option_label)
+from app_pages.graph_state import DEPTHS, GraphState, from_params, to_params
+from app_pages.i18n import t
 from kg.limits import MAX_INPUT_CHARS, clip, display_text
 from kg.nodes import search
-from kg.views import DEFAULT_KINDS, FILTER_KINDS, graph_view, relation_labels
-from kg.vocab import PM
+from kg.views import FILTER_KINDS, graph_view, relation_labels, sections
+from kg.vocab import PM, local_name
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def view(graph: str, kinds: tuple, relations: tuple | None, section: str | None, direction: str | None,
-         center: str | None, depth: int):
+         center: str | None, depth: int, expand: tuple = (), include: tuple = ()):
     """The drawn view (its layout included) for one graph and one set of filters; `graph` names the
     graph read, so that another graph (PLM_MAP_GRAPH, an endpoint) never gets this one's view."""
     return graph_view(backend(), kinds=kinds, relations=list(relations) if relations else None,
-                      section=section, direction=direction, center=center, depth=depth)
+                      section=section, direction=direction, center=center, depth=depth, expand=expand,
+                      include=include)
 
 
 all_nodes = nodes()
-sections = sorted((n for n in all_nodes.values() if n.kind == "section" and n.identifier),
-                  key=lambda n: (n.identifier == "future", int(n.identifier[1:]) if n.identifier[1:].isdigit() else 0))
-directions = sorted((n for n in all_nodes.values() if n.kind == "direction"), key=lambda n: n.label)
+by_id = {n.id: n for n in all_nodes.values()}
+survey_sections = {s.id: s for s in sections(backend())}
+directions = {n.id.removeprefix("direction-"): n for n in all_nodes.values() if n.kind == "direction"}
+relations_known = relation_labels(backend())
 
-st.title("Knowledge graph")
-st.caption("Models, mechanisms, weaknesses, feature extractors and objectives of the survey. "
-           "Click a node to open its page; hover for its Chinese name.")
+# The address is the state. This page writes it after every run; an address it did not write (a fresh
+# load, a pasted link, a link from another page) is adopted: the widgets are set from it.
+state = from_params(st.query_params, nodes=set(by_id), sections=set(survey_sections), directions=set(directions),
+                    relations=set(relations_known))
+if st.session_state.get("g_written") != to_params(state):
+    st.session_state.update({
+        "g_kinds": list(state.kinds), "g_relations": list(state.relations), "g_section": state.section,
+        "g_direction": state.direction, "g_search": state.q, "g_center": state.center, "g_depth": state.depth,
+        "g_focus": state.focus, "g_expand": list(state.expand), "g_last_search": state.q,
+    })
+for name, value, why in state.problems:
+    st.warning(t("graph.bad_param", name=esc(name), value=esc(value, 80), why=esc(why)), icon=":material/link_off:")
 
-c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
-kinds = c1.multiselect("Kinds", FILTER_KINDS, default=list(DEFAULT_KINDS), key="g_kinds")
-relations = c2.multiselect("Relations", relation_labels(backend()), default=[], key="g_relations",
-                           placeholder="all relations")
-section = c3.selectbox("Survey section", [None] + [s.identifier for s in sections], key="g_section",
-                       format_func=lambda s: "any" if s is None else display_text(s, 40))
-direction = c4.selectbox("Improvement direction", [None] + [d.id.removeprefix("direction-") for d in directions],
-                         key="g_direction", format_func=lambda d: "any" if d is None else display_text(d, 40))
 
-c5, c6, c7 = st.columns([4, 4, 2])
-query = c5.text_input("Find a node (English or Chinese, either script)", key="g_search", max_chars=MAX_INPUT_CHARS,
-                      placeholder="e.g. 排列语言模型, XLNet, masking")
-query = capped(query, "The search")
-hits = search(backend(), query, limit=12) if query.strip() else []
-center_id = c6.selectbox("Centre the view on", [None] + [h.id for h in hits], key="g_center",
-                         format_func=lambda i: "no centre (whole filtered graph)" if i is None else
-                         display_text(next(h.label for h in hits if h.id == i), 80))
-depth = c7.slider("Depth", 1, 3, 1, key="g_depth", disabled=center_id is None)
+def section_title(sid: str | None) -> str:
+    if sid is None:
+        return t("graph.any_section")
+    sec = survey_sections[sid]
+    return display_text(f"{sid} · {sec.question.get('en') or sec.label}", 90)
 
-v = view(graph_name(), tuple(kinds), tuple(relations) or None, section, direction,
-         PM + center_id if center_id else None, depth)
-st.markdown(" ".join(kind_badge(k) for k in kinds) + f"  {len(v.nodes)} nodes, {len(v.edges)} edges")
-if v.capped:
-    st.warning(f"Showing the {len(v.nodes)} best-connected of {v.total_nodes} nodes; narrow the filters to see the rest.")
-if not v.nodes:
-    st.info("No node matches these filters.")
-else:
-    clicked = graph(v.nodes, v.edges, key="main_graph", edge_labels=len(v.edges) < 120)
-    if clicked:
-        st.switch_page(NODE_PAGE, query_params={"node": clicked})
 
-if hits:
-    st.subheader("Search results")
-    for h in hits:
-        node_link(all_nodes[h.iri], label=f"{clip(h.label, 60)} — {h.kind}"
-                  + (f" (matched {clip(h.matched, 40)})" if h.matched != h.label else ""))
-elif query.strip():
-    st.info(f"Nothing matches {esc(query)}.")
+def reset() -> None:
+    st.session_state.update({"g_kinds": list(GraphState().kinds), "g_relations": [], "g_section": None,
+                             "g_direction": None, "g_search": "", "g_center": None, "g_depth": 1, "g_focus": None,
+                             "g_expand": [], "g_last_search": ""})
+
+
+st.title(t("graph.title"), help=t("graph.caption"))
+
+top_left, top_right = st.columns([3, 1], gap="medium", vertical_alignment="bottom")
+kinds_now = st.session_state.get("g_kinds") or []
+summary = t("graph.filters_summary", kinds=", ".join(kinds_now) or "—",
+            relations=(", ".join(st.session_state.get("g_relations") or []) or t("graph.all_relations")),
+            section=section_title(st.session_state.get("g_section")).split(" · ")[0],
+            direction=st.session_state.get("g_direction") or t("graph.any_direction"))
+with top_left.expander(display_text(summary, 160), icon=":material/filter_alt:"):
+    c1, c2 = st.columns(2)
+    c1.multiselect(t("graph.kinds"), FILTER_KINDS, key="g_kinds")
+    c2.multiselect(t("graph.relations"), relations_known, key="g_relations", placeholder=t("graph.all_relations"))
+    c3, c4 = st.columns(2)
+    c3.selectbox(t("graph.section"), [None, *survey_sections], key="g_section", format_func=section_title)
+    c4.selectbox(t("graph.direction"), [None, *sorted(directions)], key="g_direction",
+                 format_func=lambda d: t("graph.any_direction") if d is None else display_text(d, 60))
+    c5, c6, c7 = st.columns([3, 2, 1], vertical_alignment="bottom")
+    centre_choices = [None] + sorted({c for c in (st.session_state.get("g_center"), st.session_state.get("g_focus"))
+                                      if c in by_id}, key=lambda i: by_id[i].label.casefold())
+    c5.selectbox(t("graph.center"), centre_choices, key="g_center",
+                 format_func=lambda i: t("graph.no_center") if i is None else option_label(by_id[i]))
+    c6.select_slider(t("graph.depth"), DEPTHS, key="g_depth", disabled=st.session_state.get("g_center") is None)
+    c7.button(t("graph.reset"), on_click=reset, icon=":material/restart_alt:")
+
+# Search first (above the side panel, beside the map): the best hit is selected and flown to when the
+# text changes.
+with top_right:
+    query = capped(st.text_input(t("graph.search"), key="g_search", max_chars=MAX_INPUT_CHARS,
+                                 placeholder=t("graph.search_placeholder"), icon=":material/search:",
+                                 label_visibility="collapsed"), "The search")
+    hits = search(backend(), query, limit=8) if query and query.strip() else []
+    if query != st.session_state.get("g_last_search"):
+        st.session_state["g_last_search"] = query
+        if hits:
+            st.session_state["g_focus"] = hits[0].id
+
+left, right = st.columns([3, 1], gap="medium")
+
+state = GraphState(kinds=tuple(k for k in FILTER_KINDS if k in (st.session_state.get("g_kinds") or [])),
+                   relations=tuple(st.session_state.get("g_relations") or ()),
+                   section=st.session_state.get("g_section"), direction=st.session_state.get("g_direction"),
+                   q=query or "", focus=st.session_state.get("g_focus") if st.session_state.get("g_focus") in by_id
+                   else None, center=st.session_state.get("g_center"), depth=int(st.session_state.get("g_depth") or 1),
+                   expand=tuple(e for e in st.session_state.get("g_expand") or () if e in by_id))
+written = to_params(state)
+if {k: st.query_params.get_all(k) for k in st.query_params} != {k: v if isinstance(v, list) else [v]
+                                                                for k, v in written.items()}:
+    st.query_params.from_dict(written)
+st.session_state["g_written"] = written
+
+iri = (lambda i: PM + i if i else None)
+v = view(graph_name(), state.kinds, state.relations or None, state.section, state.direction, iri(state.center),
+         state.depth, tuple(iri(e) for e in state.expand), (iri(state.focus),) if state.focus else ())
+drawn_ids = {n["id"] for n in v.nodes}
+
+with right:
+    if hits:
+        st.caption(t("graph.results", count=len(hits)))
+        for h in hits:
+            outside = h.id not in drawn_ids and h.id != state.focus
+            label = clip(h.label, 48) + (f" ({clip(h.matched, 30)})" if h.matched != h.label else "")
+            st.button(label, key=f"g_hit_{h.id}", type="primary" if h.id == state.focus else "secondary",
+                      help=f"{h.kind}" + (f" · {t('graph.result_outside')}" if outside else ""), width="stretch",
+                      on_click=lambda i=h.id: st.session_state.update(g_focus=i))
+    elif query and query.strip():
+        st.info(t("graph.no_results", query=esc(query)))
+
+with left:
+    if v.capped:
+        st.warning(t("graph.capped", shown=len(v.nodes) - len(state.expand), total=v.total_nodes))
+    if not v.nodes:
+        st.info(t("graph.empty"))
+    else:
+        clicked = graph(v.nodes, v.edges, key="main_graph", height=600, selected=state.focus,
+                        layout_key=view_key(graph_name(), state.kinds, state.relations, state.section,
+                                            state.direction, state.center, state.depth))
+        if clicked is not None and (clicked or None) != state.focus:
+            st.session_state["g_focus"] = clicked or None
+            st.rerun()
+    st.caption(t("graph.counts", nodes=len(v.nodes), edges=len(v.edges)))
+
+with right:
+    st.subheader(t("graph.selected"), divider="gray")
+    node = by_id.get(state.focus) if state.focus else None
+    if node is None:
+        st.caption(t("graph.nothing_selected"))
+    else:
+        zh = node.labels.get("zh-Hans")
+        st.markdown(f"**{esc(node.label, 120)}**  \n" + kind_badge(node.kind)
+                    + (f" {esc(zh, 60)}" if zh and zh != node.label else ""))
+        from kg.nodes import describe
+
+        definition = describe(backend(), node.id).definition
+        if definition:
+            st.caption(esc(definition, 280))
+        degree = sum(1 for e in v.edges if node.id in (e["from"], e["to"]))
+        st.caption(t("graph.neighbours", count=degree))
+        st.page_link(NODE_PAGE, label=t("graph.open_page"), icon=":material/article:", query_params={"node": node.id})
+        expanded = node.id in state.expand
+        st.button(t("graph.collapse") if expanded else t("graph.expand"), icon=":material/hub:", key="g_expand_btn",
+                  on_click=lambda i=node.id, on=expanded: st.session_state.update(
+                      g_expand=[e for e in st.session_state.get("g_expand", []) if e != i] + ([] if on else [i])))
+        st.page_link(TRACE_PAGE, label=t("graph.trace"), icon=":material/route:", query_params={"from": node.id})
+        st.button(t("graph.centre_here"), icon=":material/center_focus_strong:", key="g_centre_btn",
+                  on_click=lambda i=node.id: st.session_state.update(g_center=i))
+        st.button(t("graph.unselect"), icon=":material/close:", key="g_unselect",
+                  on_click=lambda: st.session_state.update(g_focus=None))

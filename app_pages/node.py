@@ -8,11 +8,12 @@ import streamlit as st
 
 import mechanisms
 from app_pages._components import graph
-from app_pages._shared import (NODE_PAGE, TRACE_PAGE, backend, demo_runner, esc, graph_name, kind_badge, node_link,
+from app_pages._shared import (GRAPH_PAGE, NODE_PAGE, TRACE_PAGE, backend, demo_runner, esc, graph_name, kind_badge, node_link,
                                nodes, option_label)
 from kg.limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS
 from kg.nodes import NameTooLong, NodeNotFound, backed_relations, describe
-from kg.views import arxiv_url, neighbourhood
+from app_pages.i18n import t
+from kg.views import FILTER_KINDS, arxiv_url, neighbourhood
 
 
 
@@ -82,15 +83,21 @@ with left:
             for label, targets in by_label.items():
                 st.markdown(f"**{esc(label, MAX_LABEL_CHARS)}**")
                 cols = st.columns(3)
-                for i, t in enumerate(targets):
+                for i, target in enumerate(targets):
                     with cols[i % 3]:
-                        node_link(t)
+                        node_link(target)
 with right:
-    st.subheader("Neighbourhood")
+    st.subheader(t("node.neighbourhood"))
     hood = hood_view(graph_name(), node.iri)
-    clicked = graph(hood.nodes, hood.edges, key=f"hood-{node.id}", height=380)
+    clicked = graph(hood.nodes, hood.edges, key=f"hood-{node.id}", height=420, selected=node.id,
+                    layout_key=f"hood-{node.id}")
     if clicked and clicked != node.id:
         st.switch_page(NODE_PAGE, query_params={"node": clicked})
+    if hood.capped:
+        st.caption(t("node.hood_capped", shown=len(hood.nodes) - 1, total=hood.total_nodes - 1))
+    st.page_link(GRAPH_PAGE, label=t("node.show_all", count=hood.total_nodes - 1), icon=":material/hub:",
+                 query_params={"kinds": ",".join(FILTER_KINDS), "center": node.id, "focus": node.id,
+                               "expand": node.id})
 
 if "claim" in node.kinds:
     backs = backed_relations(backend(), node.id)

@@ -14,6 +14,7 @@ through compare_records' `limit`); search texts are cut to MAX_INPUT_CHARS befor
 from __future__ import annotations
 
 import csv as _csv
+import itertools
 import io as _io
 import json as _json
 import re as _re
@@ -38,7 +39,7 @@ KIND_COLORS = {
     "representation": "#bab0ac", "reference": "#bab0ac", "survey": "#bab0ac",
 }
 FILTER_KINDS = ("model", "mechanism", "weakness", "extractor", "objective", "claim", "section", "demo", "stage")
-DEFAULT_KINDS = ("model", "mechanism", "weakness", "extractor", "objective")
+DEFAULT_KINDS = ("model", "mechanism", "weakness")
 MAX_NODES = 400
 RELATION_CHARS = 80    # a relation's label: on an edge, in the filter and in its tooltip
 
@@ -83,15 +84,27 @@ def _direction_members(backend: Backend, direction: str) -> set[str]:
     return out
 
 
+# How much a kind's label matters when labels compete for room: models are always labelled first.
+KIND_PRIORITY = {"model": 4, "mechanism": 3, "weakness": 3, "objective": 2, "extractor": 2}
+
+
 def graph_view(backend: Backend, *, kinds=DEFAULT_KINDS, relations: list[str] | None = None,
                section: str | None = None, direction: str | None = None, center: str | None = None,
-               depth: int = 1, max_nodes: int = MAX_NODES) -> GraphView:
-    """The subgraph the graph page draws. `center` (an IRI) keeps its neighbourhood to `depth` hops."""
+               depth: int = 1, expand: tuple[str, ...] = (), include: tuple[str, ...] = (),
+               only: set[str] | None = None, max_nodes: int = MAX_NODES) -> GraphView:
+    """The subgraph the graph page draws, each node at its position.
+
+    `center` (an IRI) keeps its neighbourhood to `depth` hops. `expand` (IRIs) adds the neighbours
+    of those nodes, of any kind, and `include` (IRIs) adds those nodes themselves (a search hit the
+    filters leave out): the filtered view is laid out alone (`layout`), and what is added is placed
+    around the node it hangs from, so expanding never moves what was already drawn. `only` (IRIs)
+    keeps no node outside it.
+    """
     import networkx as nx
 
     nodes = index(backend)
     g = to_networkx(backend)
-    keep = {n for n in g if nodes[n].kind in kinds}
+    keep = {n for n in g if nodes[n].kind in kinds and (only is None or n in only)}
     if section:
         keep &= _section_members(backend, section)
     if direction:
@@ -99,23 +112,81 @@ def graph_view(backend: Backend, *, kinds=DEFAULT_KINDS, relations: list[str] | 
     if center and center in g:
         hood = nx.single_source_shortest_path_length(g.to_undirected(as_view=True), center, cutoff=depth)
         keep = (keep | {center}) & set(hood)
-    sub = g.subgraph(keep)
-    labelled = [(u, v, display_text(d["label"], RELATION_CHARS)) for u, v, d in sub.edges(data=True)]
-    present = sorted({label for _, _, label in labelled})
-    edges = [(u, v, label) for u, v, label in labelled if relations is None or label in relations]
+    base = _capped(g, keep, relations, center, nodes, max_nodes)
+    extra = {n for n in include if n in g}
+    for n in expand:
+        if n in g:
+            extra |= {n} | set(g.successors(n)) | set(g.predecessors(n))
+    extra -= base.chosen
+    extra = set(sorted(extra, key=lambda n: nodes[n].label)[:max(0, max_nodes - len(base.chosen))])
+    chosen = base.chosen | extra
+    sub = g.subgraph(chosen)
+    edges = [(u, v, label) for u, v, label in _labelled(sub) if relations is None or label in relations]
     degree = {n: 0 for n in sub}
     for u, v, _ in edges:
         degree[u] += 1
         degree[v] += 1
-    ordered = sorted(sub, key=lambda n: (n != center, -degree[n], nodes[n].label))
-    chosen = set(ordered[:max_nodes])
-    out_nodes = [_vis_node(nodes[n], degree[n], n == center) for n in ordered[:max_nodes]]
-    out_edges = [{"from": local_name(u), "to": local_name(v), "label": label, "title": label}
-                 for u, v, label in edges if u in chosen and v in chosen]
-    positions = layout([n["id"] for n in out_nodes], [(e["from"], e["to"]) for e in out_edges])
+    ordered = sorted(chosen, key=lambda n: (n != center, -degree[n], nodes[n].label))
+    out_nodes = [_drawn_node(nodes[n], degree[n], n == center) for n in ordered]
+    out_edges = [{"from": local_name(u), "to": local_name(v), "label": label} for u, v, label in edges]
+    positions = layout([local_name(n) for n in base.chosen],
+                       [(local_name(u), local_name(v)) for u, v, _ in edges if u in base.chosen and v in base.chosen])
+    positions.update(_around(positions, [local_name(n) for n in extra],
+                             [(local_name(u), local_name(v)) for u, v, _ in edges]))
     for n in out_nodes:
         n["x"], n["y"] = positions[n["id"]]
-    return GraphView(out_nodes, out_edges, len(sub), len(sub) > max_nodes, present)
+    return GraphView(out_nodes, out_edges, base.total, base.total > max_nodes, base.present)
+
+
+@dataclass
+class _Base:
+    chosen: set[str]
+    total: int
+    present: list[str]
+
+
+def _labelled(sub) -> list[tuple[str, str, str]]:
+    return [(u, v, display_text(d["label"], RELATION_CHARS)) for u, v, d in sub.edges(data=True)]
+
+
+def _capped(g, keep: set[str], relations, center, nodes, max_nodes: int) -> _Base:
+    """The filtered nodes, at most `max_nodes` of them: the centre, then the best-connected."""
+    sub = g.subgraph(keep)
+    labelled = _labelled(sub)
+    degree = {n: 0 for n in sub}
+    for u, v, label in labelled:
+        if relations is None or label in relations:
+            degree[u] += 1
+            degree[v] += 1
+    ordered = sorted(sub, key=lambda n: (n != center, -degree[n], nodes[n].label))
+    return _Base(set(ordered[:max_nodes]), len(sub), sorted({label for _, _, label in labelled}))
+
+
+def _around(positions: dict[str, tuple[float, float]], added: list[str], edges: list[tuple[str, str]],
+            radius: float = 70.0) -> dict[str, tuple[float, float]]:
+    """Places for nodes added to a laid-out view: around the first laid-out node each is joined to
+    (in sorted order, on a golden-angle spiral so that siblings do not stack), or on a ring outside
+    the view for a node joined to none of it. Deterministic: the same view gives the same places."""
+    import math
+
+    links: dict[str, list[str]] = {}
+    for u, v in edges:
+        links.setdefault(u, []).append(v)
+        links.setdefault(v, []).append(u)
+    out: dict[str, tuple[float, float]] = {}
+    count: dict[str, int] = {}
+    reach = max((math.hypot(x, y) for x, y in positions.values()), default=0.0) + 2 * radius
+    for i, n in enumerate(sorted(added)):
+        anchor = next((a for a in sorted(links.get(n, [])) if a in positions), None)
+        if anchor is None:
+            angle = i * 2.399963
+            out[n] = (round(reach * math.cos(angle), 1), round(reach * math.sin(angle), 1))
+            continue
+        k = count[anchor] = count.get(anchor, 0) + 1
+        ax, ay = positions[anchor]
+        angle, r = k * 2.399963, radius * (1 + 0.35 * (k // 6))
+        out[n] = (round(ax + r * math.cos(angle), 1), round(ay + r * math.sin(angle), 1))
+    return out
 
 
 def layout(ids: list[str], edges: list[tuple[str, str]], *, spacing: float = 110.0) -> dict[str, tuple[float, float]]:
@@ -125,18 +196,25 @@ def layout(ids: list[str], edges: list[tuple[str, str]], *, spacing: float = 110
 
     A force-directed layout (networkx's ForceAtlas2, with strong gravity so that a node or a small
     group without links to the rest stays in view instead of drifting off and shrinking the rest
-    to a dot) from a fixed seed, over the nodes and edges in sorted order, so neither the order of
-    a query's rows nor a dict's changes the picture.
+    to a dot, and in lin-log mode, which pulls clusters apart: on the survey's default view it
+    leaves room for 55 labels at the fitted zoom against 40 without) from a fixed seed, over the
+    nodes and edges in sorted order, so neither the order of a query's rows nor a dict's changes
+    the picture.
     """
     import networkx as nx
 
+    if not ids:
+        return {}
     g = nx.Graph()
     g.add_nodes_from(sorted(ids))
     g.add_edges_from(sorted({tuple(sorted(e)) for e in edges if e[0] != e[1]}))
     if len(g) == 1:
         return {ids[0]: (0.0, 0.0)}
-    pos = {n: (float(x), float(y)) for n, (x, y) in
-           nx.forceatlas2_layout(g, seed=0, max_iter=200, gravity=1.0, strong_gravity=True).items()}
+    import numpy as np
+
+    with np.errstate(divide="ignore", invalid="ignore"):  # linlog's log(1+d)/d on the diagonal (masked after)
+        found = nx.forceatlas2_layout(g, seed=0, max_iter=300, gravity=2.0, strong_gravity=True, linlog=True)
+    pos = {n: (float(x), float(y)) for n, (x, y) in found.items()}
     cx = sum(x for x, _ in pos.values()) / len(pos)
     cy = sum(y for _, y in pos.values()) / len(pos)
     radius = max(((x - cx) ** 2 + (y - cy) ** 2) ** 0.5 for x, y in pos.values()) or 1.0
@@ -144,15 +222,17 @@ def layout(ids: list[str], edges: list[tuple[str, str]], *, spacing: float = 110
     return {n: (round((x - cx) * scale, 1), round((y - cy) * scale, 1)) for n, (x, y) in pos.items()}
 
 
-def _vis_node(node: Node, degree: int, is_center: bool) -> dict:
+def _drawn_node(node: Node, degree: int, is_center: bool) -> dict:
+    """A node as the browser draws it: label, tooltip, colour, size in pixels and label priority."""
     zh = node.labels.get("zh-Hans")
     title = display_text(node.label, MAX_LABEL_CHARS)
     title += f" / {display_text(zh, MAX_LABEL_CHARS)}" if zh and zh != node.label else ""
     title += f"\n({node.kind})"
     return {
-        "id": node.id, "label": _short(node.label), "title": title, "group": node.kind,
-        "color": KIND_COLORS.get(node.kind, "#bab0ac"), "value": 1 + degree,
-        "borderWidth": 4 if is_center else 1,
+        "id": node.id, "label": _short(node.label), "title": title, "kind": node.kind,
+        "color": KIND_COLORS.get(node.kind, "#bab0ac"),
+        "size": round(min(16.0, 4.0 + 1.6 * degree ** 0.5) + (2 if node.kind == "model" else 0), 1),
+        "priority": KIND_PRIORITY.get(node.kind, 1) * 1000 + degree + (10_000 if is_center else 0),
     }
 
 
@@ -160,9 +240,36 @@ def _short(text: str, width: int = 28) -> str:
     return display_text(text, width)
 
 
-def neighbourhood(backend: Backend, iri: str, depth: int = 1, max_nodes: int = 60) -> GraphView:
-    """A node with its neighbours (every kind), for the node page."""
-    return graph_view(backend, kinds=tuple(KIND_COLORS), center=iri, depth=depth, max_nodes=max_nodes)
+# Which neighbours a node page draws first when it cannot draw them all.
+HOOD_KIND_ORDER = ("model", "mechanism", "weakness", "objective", "extractor", "representation", "stage",
+                   "direction", "organisation", "paper", "claim", "demo", "section")
+HOOD_NODES = 16
+
+
+def neighbourhood(backend: Backend, iri: str, max_nodes: int = HOOD_NODES) -> GraphView:
+    """A node with its nearest neighbours, for the node page: at most `max_nodes` in all, taken in
+    turns from each kind (a model, a mechanism, a weakness, an objective, …, a claim, a demo, a
+    section, then the next model …), within a kind by how many relations join them to the node,
+    then by name, so that a node with thirteen descendants still shows its mechanisms. `total_nodes` counts every
+    neighbour, so that the page can say how many it left out."""
+    g = to_networkx(backend)
+    if iri not in g:
+        return GraphView([], [], 0, False)
+    nodes = index(backend)
+    joins: dict[str, int] = {}
+    for _, v in g.out_edges(iri):
+        joins[v] = joins.get(v, 0) + 1
+    for u, _ in g.in_edges(iri):
+        joins[u] = joins.get(u, 0) + 1
+    joins.pop(iri, None)
+    order = {k: i for i, k in enumerate(HOOD_KIND_ORDER)}
+    groups: dict[int, list[str]] = {}
+    for n in sorted(joins, key=lambda n: (-joins[n], nodes[n].label.casefold())):
+        groups.setdefault(order.get(nodes[n].kind, len(order)), []).append(n)
+    ranked = [n for round_ in itertools.zip_longest(*(groups[k] for k in sorted(groups))) for n in round_ if n]
+    chosen = {iri, *ranked[:max_nodes - 1]}
+    view = graph_view(backend, kinds=tuple(KIND_COLORS), only=chosen, center=iri, depth=1, max_nodes=max_nodes)
+    return GraphView(view.nodes, view.edges, len(joins) + 1, len(joins) + 1 > max_nodes, view.relations)
 
 
 def triples_view(triples) -> GraphView:
@@ -177,20 +284,24 @@ def triples_view(triples) -> GraphView:
             label = term.display()
             # the id goes to the browser with every node: a long term gets a short one of its own
             vis_id = key if len(key) <= MAX_TEXT_CHARS else f"_:long-term-{len(nodes)}"
-            nodes[key] = {"id": vis_id, "label": _short(label), "title": display_text(label), "group": kind,
-                          "color": "#dddddd" if kind == "literal" else KIND_COLORS["model"], "value": 1,
-                          "borderWidth": 1, "shape": "box" if kind == "literal" else "dot"}
+            nodes[key] = {"id": vis_id, "label": _short(label), "title": display_text(label), "kind": kind,
+                          "color": "#bdbdbd" if kind == "literal" else KIND_COLORS["model"],
+                          "size": 4 if kind == "literal" else 7, "priority": 1 if kind == "literal" else 2}
         return key
 
     for s, p, o in triples:
         relation = display_text(p.display(), RELATION_CHARS)
-        edges.append({"from": add(s), "to": add(o), "label": relation, "title": relation})
+        edges.append({"from": add(s), "to": add(o), "label": relation})
     capped = len(nodes) > MAX_NODES
     keep = set(list(nodes)[:MAX_NODES])
     kept = [n for k, n in nodes.items() if k in keep]
     ids = {k: n["id"] for k, n in nodes.items()}
-    return GraphView(kept, [dict(e, **{"from": ids[e["from"]], "to": ids[e["to"]]}) for e in edges
-                            if e["from"] in keep and e["to"] in keep], len(nodes), capped)
+    drawn = [dict(e, **{"from": ids[e["from"]], "to": ids[e["to"]]}) for e in edges
+             if e["from"] in keep and e["to"] in keep]
+    positions = layout([n["id"] for n in kept], [(e["from"], e["to"]) for e in drawn])
+    for n in kept:
+        n["x"], n["y"] = positions[n["id"]]
+    return GraphView(kept, drawn, len(nodes), capped)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,27 +13,60 @@ def texts(at: AppTest) -> str:
     return "\n".join(str(m.value) for m in at.markdown) + "\n".join(str(c.value) for c in at.caption)
 
 
+def counts(at) -> str:
+    (line,) = [str(c.value) for c in at.caption if " nodes, " in str(c.value)]
+    return line
+
+
 def test_the_graph_page_filters_by_kind_section_and_direction():
     at = open_page()
     assert at.title[0].value == "Knowledge graph"
-    assert any("nodes," in str(m.value) for m in at.markdown)
+    assert counts(at).startswith("83 nodes")  # models, mechanisms and weaknesses by default
     at.multiselect(key="g_kinds").set_value(["model"]).run()
-    (line,) = [str(m.value) for m in at.markdown if "nodes," in str(m.value)]
-    assert " 21 nodes" in line
+    assert counts(at).startswith("21 nodes")
+    assert at.query_params["kinds"] == "model"
     at.selectbox(key="g_direction").set_value("generation").run()
-    (line,) = [str(m.value) for m in at.markdown if "nodes," in str(m.value)]
-    assert " 3 nodes" in line  # BERT, MASS, UniLM
+    assert counts(at).startswith("3 nodes")  # BERT, MASS, UniLM
+    assert at.query_params["direction"] == "generation"
     assert not at.exception
 
 
-def test_the_graph_page_searches_chinese_labels_and_centres_the_view():
+def test_the_graph_page_shows_sections_with_their_questions():
+    at = open_page()
+    options = at.selectbox(key="g_section").options
+    assert "Q17 · Why is XLNet effective?" in options or any(o.startswith("Q17 · ") for o in options)
+    assert all(o == "any section" or " · " in o for o in options)
+
+
+def test_a_chinese_search_selects_the_best_hit_and_the_address_keeps_it():
     at = open_page()
     at.text_input(key="g_search").input("排列語言模型").run()
-    assert at.selectbox(key="g_center").options[1] == "Permutation language modeling"
-    at.selectbox(key="g_center").set_value("permutation-lm").run()
     assert not at.exception
-    (line,) = [str(m.value) for m in at.markdown if "nodes," in str(m.value)]
-    assert int(line.split(" nodes")[0].split()[-1]) < 20
+    assert at.session_state["g_focus"] == "permutation-lm"
+    assert at.query_params["focus"] == "permutation-lm" and at.query_params["q"] == "排列語言模型"
+    assert any(b.label.startswith("Permutation language modeling") for b in at.button)
+    assert any("Open its page" == p.proto.label for p in at.get("page_link"))
+
+
+def test_showing_only_a_neighbourhood_narrows_the_view():
+    at = open_page()
+    at.query_params.update(focus="permutation-lm")
+    at.run()
+    [b for b in at.button if b.label == "Show only its neighbourhood"][0].click().run()
+    assert not at.exception
+    assert at.query_params["center"] == "permutation-lm"
+    assert int(counts(at).split(" nodes")[0]) < 20
+
+
+def test_a_bad_address_is_named_and_changes_nothing_else():
+    at = open_page()
+    at.query_params.update(kinds="model,wizard", focus="no-such-node", depth="9")
+    at.run()
+    warnings = " ".join(w.value for w in at.warning)
+    assert "kinds=wizard was ignored: no such kind" in warnings
+    assert r"no\-such\-node was ignored: no such node" in warnings
+    assert "depth=9" in warnings
+    assert counts(at).startswith("21 nodes")
 
 
 def test_a_node_page_shows_labels_relations_claims_and_demos():

@@ -22,14 +22,6 @@ APP_IDLE = ('[data-testid="stApp"][data-test-script-state="notRunning"]'
 LOCAL = ("http://127.0.0.1", "http://localhost", "ws://127.0.0.1", "ws://localhost", "data:", "blob:", "about:")
 _no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
-# non-white pixels drawn on the graph's canvas
-INK_JS = """() => { const g = globalThis.__plmGraph; const c = g && g.body.container.querySelector('canvas');
-  if (!c || !c.width) return 0;
-  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
-  for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && (d[i] < 240 || d[i + 1] < 240 || d[i + 2] < 240)) n++;
-  return n; }"""
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -83,22 +75,65 @@ def goto(page, url: str) -> None:
     page.wait_for_selector(APP_IDLE, timeout=60_000)
 
 
-def wait_graph(page, min_nodes: int = 2) -> int:
-    """The vis-network canvas exists, holds the nodes and has drawn something; returns the ink count."""
-    page.wait_for_function("() => globalThis.__plmGraph !== undefined", timeout=30_000)
-    page.wait_for_function(f"() => globalThis.__plmGraph.body.data.nodes.length >= {min_nodes}", timeout=30_000)
-    page.wait_for_function(f"() => ({INK_JS})() > 500", timeout=30_000)
-    return page.evaluate(INK_JS)
+GRAPH = '[data-testid="plm-graph"]'   # the graph component's root (inside its shadow root; locators pierce it)
 
 
-def node_point(page, node_id: str) -> tuple[float, float]:
-    """Page coordinates of a node of the graph component (to click it with the mouse)."""
-    page.evaluate("(id) => { const n = globalThis.__plmGraph; n.stopSimulation(); n.focus(id, {scale: 1.2}); }", node_id)
-    page.wait_for_timeout(300)
-    return tuple(page.evaluate("""(id) => { const n = globalThis.__plmGraph;
-        const d = n.canvasToDOM(n.getPositions([id])[id]);
-        const r = n.body.container.querySelector('canvas').getBoundingClientRect();
-        return [r.left + d.x, r.top + d.y]; }""", node_id))
+def drawn(page, nth: int = 0) -> dict:
+    """What the nth graph on the page says it drew: its `data-drawn` JSON (see frontend/src/graph.js)."""
+    import json
+
+    return json.loads(page.locator(GRAPH).nth(nth).get_attribute("data-drawn"))
+
+
+def wait_graph(page, min_nodes: int = 2, nth: int = 0) -> dict:
+    """Wait until the nth graph has settled with at least `min_nodes` nodes and ink on screen; its drawing."""
+    loc = page.locator(GRAPH).nth(nth)
+    loc.wait_for(state="attached", timeout=30_000)
+    deadline = time.monotonic() + 30
+    while True:
+        raw = loc.get_attribute("data-drawn")
+        if raw:
+            import json
+
+            d = json.loads(raw)
+            if d.get("settled") and len(d["nodes"]) >= min_nodes:
+                break
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the graph did not settle with {min_nodes} nodes: {raw and raw[:300]}")
+        page.wait_for_timeout(100)
+    assert ink(page, nth) > 500, "the graph's canvas is blank"
+    return drawn(page, nth)
+
+
+def ink(page, nth: int = 0) -> int:
+    """Non-white pixels in a screenshot of the nth graph (WebGL canvases cannot be read back)."""
+    import io
+
+    from PIL import Image
+
+    png = page.locator(GRAPH).nth(nth).screenshot()
+    img = Image.open(io.BytesIO(png)).convert("L")
+    return sum(1 for v in img.get_flattened_data() if v < 235)
+
+
+def node_point(page, node_id: str, nth: int = 0) -> tuple[float, float]:
+    """Page coordinates of a drawn node (to click or hover it with the mouse)."""
+    centre = next(n["centre"] for n in drawn(page, nth)["nodes"] if n["id"] == node_id)
+    assert centre, f"{node_id} is not on screen"
+    return tuple(centre)
+
+
+def label_overlaps(d: dict) -> list[tuple[str, str]]:
+    """Pairs of shown labels whose boxes intersect."""
+    shown = [n for n in d["nodes"] if n["shown"]]
+    out = []
+    for i, a in enumerate(shown):
+        ax, ay, aw, ah = a["labelBox"]
+        for b in shown[i + 1:]:
+            bx, by, bw, bh = b["labelBox"]
+            if ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah:
+                out.append((a["id"], b["id"]))
+    return out
 
 
 def screenshot(page, name: str) -> Path:

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from kg.store import DATA_DIR, GRAPH_FILES
 
-from ._helpers import StreamlitServer, goto, node_point, screenshot, wait_graph
+from ._helpers import GRAPH, StreamlitServer, drawn, goto, node_point, screenshot, wait_graph
 
 pytestmark = pytest.mark.browser
 
@@ -18,34 +18,30 @@ pytestmark = pytest.mark.browser
 def test_the_graph_page_draws_the_graph_offline(page, app_url):
     goto(page, app_url)
     expect(page.get_by_role("heading", name="Knowledge graph")).to_be_visible()
-    ink = wait_graph(page, min_nodes=50)
-    assert ink > 5000, "the graph canvas is blank"
-    n_nodes = page.evaluate("() => globalThis.__plmGraph.body.data.nodes.length")
-    expect(page.get_by_text(re.compile(rf"{n_nodes} nodes, \d+ edges"))).to_be_visible()
+    d = wait_graph(page, min_nodes=50)
+    expect(page.get_by_text(re.compile(rf"{len(d['nodes'])} nodes, \d+ edges"))).to_be_visible()
     screenshot(page, "graph")
     assert page.page_errors == []
 
 
-POSITIONS_JS = "() => globalThis.__plmGraph.getPositions()"
-
-
 def test_the_graph_is_laid_out_on_the_server_and_never_moves_or_changes_between_loads(page, app_url):
     goto(page, app_url)
-    wait_graph(page, min_nodes=50)
-    first = page.evaluate(POSITIONS_JS)
+    first = wait_graph(page, min_nodes=50)
     page.wait_for_timeout(3000)
-    assert page.evaluate(POSITIONS_JS) == first, "nodes moved after the first draw"
+    assert drawn(page) == first, "nodes or labels moved after the first draw"
     goto(page, app_url)  # a fresh load, another session: the same picture
-    wait_graph(page, min_nodes=50)
-    assert page.evaluate(POSITIONS_JS) == first
+    assert wait_graph(page, min_nodes=50)["nodes"] == first["nodes"]
 
 
-def test_clicking_a_node_opens_its_page_in_the_same_session(page, app_url):
+def test_clicking_a_node_selects_it_and_its_page_opens_in_the_same_session(page, app_url):
     goto(page, app_url)
     wait_graph(page, min_nodes=50)
     page.evaluate("window.__marker = 1")  # survives only if the page is not reloaded
-    x, y = node_point(page, "XLNet")
-    page.mouse.click(x, y)
+    page.mouse.click(*node_point(page, "XLNet"))
+    expect(page).to_have_url(re.compile(r"[?&]focus=XLNet\b"))
+    expect(page.get_by_role("link", name="Open its page")).to_be_visible()
+    assert wait_graph(page)["selected"] == "XLNet"
+    page.get_by_role("link", name="Open its page").click()
     expect(page.get_by_role("heading", name="XLNet", exact=True)).to_be_visible()
     expect(page).to_have_url(re.compile(r"/node\?node=XLNet$"))
     assert page.evaluate("window.__marker") == 1
@@ -78,7 +74,8 @@ def test_trace_bert_to_xlnet_in_one_action(page, app_url):
 
 def test_running_a_demo_from_a_node_page_shows_its_plot_and_verdict(page, app_url):
     goto(page, app_url + "/node?node=scaled-dot-product-attention")
-    page.get_by_role("button", name="Run").first.click()
+    wait_graph(page)  # the page is laid out: the button clicked is the one meant
+    page.get_by_role("button", name="Run", exact=True).first.click()
     expect(page.get_by_text(re.compile(r"Q5\.2 — supports\.")).first).to_be_visible(timeout=60_000)
     chart = page.locator('[data-testid="stVegaLiteChart"]').first
     expect(chart).to_be_visible()
@@ -142,11 +139,12 @@ def test_the_megabyte_graph_keeps_tooltips_short_and_runs_or_fetches_nothing(pag
     try:
         goto(page, server.url + "/")
         wait_graph(page, min_nodes=50)
-        titles = page.evaluate("() => globalThis.__plmGraph.body.data.nodes.get().map(n => String(n.title || ''))")
+        titles = page.evaluate("() => { const g = globalThis.__plmSigma.getGraph(); "
+                               "return g.nodes().map(n => String(g.getNodeAttribute(n, 'title') || '')); }")
         assert max(map(len, titles)) <= 1000
         for node in ("hostile", "hostile-weakness", "hostile-fix"):
             page.mouse.move(*node_point(page, node))
-            tip = page.locator(".vis-tooltip").first
+            tip = page.locator(f"{GRAPH} .tip").first
             expect(tip).to_be_visible()
             text = tip.inner_text()
             assert 0 < len(text) <= 1000 and "\u202e" not in text and "\x1b" not in text

@@ -1,0 +1,333 @@
+// The graph page's map: sigma.js (WebGL) draws the nodes and edges at the positions the server computed
+// (kg/views.py `layout`), and this module draws the labels itself, on a canvas above, so that shown labels
+// never collide: every frame, labels are placed greedily by priority (the selected node, the nodes it
+// highlights, then models, then the best-connected), each at the first of eight spots around its node
+// that is free, and a label with no free spot is left out until the user zooms in.
+//
+// What it drew is exposed to tests on the root element (data-testid="plm-graph") as `data-drawn`:
+// {"nodes": [{"id", "labelBox": [x, y, w, h] | null, "shown"}], "selected", "settled", "camera"}, with
+// boxes in CSS pixels of the page's viewport.
+//
+// Every text (labels, tooltips, the toolbar's words, which come from the message catalogue through
+// `data.text`) is set with textContent or drawn on a canvas: nothing from the graph is ever parsed as HTML.
+import Graph from "graphology";
+import Sigma from "sigma";
+
+const LABEL_FONT = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans', 'Noto Sans CJK SC', sans-serif";
+const LABEL_SIZE = 13;          // CSS px, whatever the zoom (the issue's floor is 11)
+const LABEL_PAD = 3;            // px of halo around a label's text, inside its box
+const GAP = 2;                  // px kept free between two labels' boxes
+const FADED = "#e4e4e4";
+const cameras = new Map();      // layout key -> camera state, so a rerun of the same view keeps the user's zoom
+let lastClicked = null;         // the node this component reported last: selecting it again does not fly
+
+const CSS = `
+.plm-graph { position: relative; border: 1px solid #d9d9d9; border-radius: 6px; background: #fff;
+  overflow: hidden; outline: none; font-family: ${LABEL_FONT}; }
+.plm-graph:focus-visible { box-shadow: 0 0 0 3px #4e79a7aa; }
+.plm-graph .stage { position: absolute; inset: 0; }
+.plm-graph canvas.labels { position: absolute; left: 0; top: 0; pointer-events: none; }
+.plm-graph .toolbar { position: absolute; right: 8px; top: 8px; display: flex; flex-direction: column; gap: 4px; z-index: 2; }
+.plm-graph .toolbar button { width: 34px; height: 34px; border: 1px solid #ccc; border-radius: 6px; background: #fff;
+  font-size: 18px; line-height: 1; cursor: pointer; color: #333; }
+.plm-graph .toolbar button:hover, .plm-graph .toolbar button:focus-visible { background: #f0f4fa; border-color: #4e79a7; }
+.plm-graph .legend { position: absolute; left: 8px; bottom: 8px; z-index: 2; display: flex; flex-wrap: wrap; gap: 4px 10px;
+  max-width: calc(100% - 16px); padding: 4px 8px; background: #ffffffe6; border-radius: 6px; font-size: 12px; color: #333; }
+.plm-graph .legend span { display: inline-flex; align-items: center; gap: 4px; white-space: nowrap; }
+.plm-graph .legend i { display: inline-block; width: 11px; height: 11px; border-radius: 50%; }
+.plm-graph .tip { position: absolute; z-index: 3; pointer-events: none; display: none; max-width: 320px; padding: 4px 8px;
+  background: #222; color: #fff; border-radius: 4px; font-size: 12px; white-space: pre-wrap; }
+.plm-nodes { margin-top: 6px; font-family: ${LABEL_FONT}; font-size: 13px; }
+.plm-nodes ol { columns: 3 14em; margin: 6px 0 0; padding-left: 1.6em; }
+.plm-nodes button { border: none; background: none; padding: 1px 2px; color: #1f5fa8; cursor: pointer; text-align: left;
+  font: inherit; }
+.plm-nodes button:focus-visible, .plm-nodes button:hover { text-decoration: underline; outline: 2px solid #4e79a7; }
+@media (max-width: 640px) { .plm-graph .legend { font-size: 11px; } }
+`;
+
+function el(tag, attrs = {}, text) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function coversDisc(box, disc) {  // does the box cover part of the node's disc [x, y, r]?
+  const nx = Math.max(box[0], Math.min(disc[0], box[0] + box[2]));
+  const ny = Math.max(box[1], Math.min(disc[1], box[1] + box[3]));
+  return (nx - disc[0]) ** 2 + (ny - disc[1]) ** 2 < disc[2] * disc[2];
+}
+
+function overlaps(a, b) {
+  return a[0] < b[0] + b[2] + GAP && b[0] < a[0] + a[2] + GAP && a[1] < b[1] + b[3] + GAP && b[1] < a[1] + a[3] + GAP;
+}
+
+// Where a label may go around a node of screen radius r: right, left, below, above, then the four corners;
+// `rings` more rounds further out (for the labels that must be shown: they get a leader line).
+function spots(cx, cy, r, w, h, rings = 0) {
+  const out = [];
+  for (let ring = 0; ring <= rings; ring++) {
+    const d = r + 3 + ring * 16;
+    out.push([cx + d, cy - h / 2], [cx - d - w, cy - h / 2], [cx - w / 2, cy + d], [cx - w / 2, cy - d - h],
+             [cx + d * 0.7, cy + d * 0.7], [cx + d * 0.7, cy - d * 0.7 - h], [cx - d * 0.7 - w, cy + d * 0.7],
+             [cx - d * 0.7 - w, cy - d * 0.7 - h]);
+  }
+  return out;
+}
+const MUST_LABEL = 4000;        // priorities from this up (models, the selection) get the far spots too
+
+export default function ({ data: sent, parentElement, setTriggerValue }) {
+  const data = JSON.parse(sent.json);
+  const text = data.text || {};
+  const nodes = data.nodes || [];
+  const edges = data.edges || [];
+  const selected = data.selected || null;
+
+  parentElement.replaceChildren();
+  parentElement.appendChild(el("style", {}, CSS));
+  const root = el("div", { class: "plm-graph", "data-testid": "plm-graph", tabindex: "0", role: "application",
+                            "aria-label": text.canvas_label || "" });
+  root.style.height = `${data.height || 620}px`;
+  const stage = el("div", { class: "stage" });
+  const labels = el("canvas", { class: "labels", "aria-hidden": "true" });
+  const tip = el("div", { class: "tip", role: "tooltip" });
+  const toolbar = el("div", { class: "toolbar", role: "toolbar", "aria-label": text.toolbar || "" });
+  const buttons = {};
+  for (const [name, glyph] of [["zoom_in", "+"], ["zoom_out", "−"], ["fit", "⤢"]]) {
+    const b = el("button", { type: "button", title: text[name] || "", "aria-label": text[name] || "",
+                             "data-action": name }, glyph);
+    toolbar.appendChild(b);
+    buttons[name] = b;
+  }
+  const legend = el("div", { class: "legend", "aria-label": text.legend || "" });
+  for (const item of data.legend || []) {
+    const span = el("span");
+    const dot = el("i");
+    dot.style.background = item.color;
+    span.append(dot, document.createTextNode(item.label));
+    legend.appendChild(span);
+  }
+  root.append(stage, labels, toolbar, legend, tip);
+  parentElement.appendChild(root);
+
+  // The nodes in reading order (top to bottom, then left to right), for keyboards and screen readers.
+  const list = el("details", { class: "plm-nodes" });
+  const summary = el("summary", {}, text.node_list || "");
+  const ol = el("ol");
+  list.append(summary, ol);
+  parentElement.appendChild(list);
+
+  const graph = new Graph({ multi: true, type: "directed" });
+  for (const n of nodes) {
+    graph.addNode(n.id, { x: n.x, y: -n.y, size: n.size, color: n.color, label: n.label, kind: n.kind,
+                          priority: n.priority, title: n.title });
+  }
+  for (const e of edges) {
+    if (graph.hasNode(e.from) && graph.hasNode(e.to)) graph.addEdge(e.from, e.to, { label: e.label });
+  }
+  const neighbours = new Set(selected && graph.hasNode(selected) ? graph.neighbors(selected) : []);
+  const highlighted = new Set(data.highlight || []);
+
+  const renderer = new Sigma(graph, stage, {
+    renderLabels: false, renderEdgeLabels: false, defaultEdgeType: "arrow", defaultEdgeColor: "#b9b9b9",
+    zIndex: true, stagePadding: 40, minCameraRatio: 0.05, maxCameraRatio: 4, allowInvalidContainer: true,
+    nodeReducer(node, attrs) {
+      const out = { ...attrs, label: null };
+      if (selected) {
+        if (node === selected) Object.assign(out, { size: attrs.size * 1.5, zIndex: 3, highlighted: true });
+        else if (neighbours.has(node)) out.zIndex = 2;
+        else Object.assign(out, { color: FADED, zIndex: 0 });
+      } else if (highlighted.size && !highlighted.has(node)) {
+        Object.assign(out, { color: FADED, zIndex: 0 });
+      }
+      return out;
+    },
+    edgeReducer(edge, attrs) {
+      const [s, t] = graph.extremities(edge);
+      if (selected) {
+        return s === selected || t === selected ? { ...attrs, color: "#4d4d4d", size: 2, zIndex: 2 }
+                                                : { ...attrs, color: "#f0f0f0", zIndex: 0 };
+      }
+      return attrs;
+    },
+  });
+  const camera = renderer.getCamera();
+
+  function fitState(ids) {  // the camera state that shows `ids` (display coordinates) with a margin
+    const pts = ids.map((id) => renderer.getNodeDisplayData(id)).filter(Boolean);
+    if (!pts.length) return { x: 0.5, y: 0.5, ratio: 1, angle: 0 };
+    const xs = pts.map((p) => p.x), ys = pts.map((p) => p.y);
+    const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+    const ratio = Math.min(1, Math.max(0.12, 1.35 * Math.max(x1 - x0, y1 - y0, 0.08)));
+    return { x: (x0 + x1) / 2, y: (y0 + y1) / 2, ratio, angle: 0 };
+  }
+  function focusState(id) {
+    const centre = renderer.getNodeDisplayData(id);
+    const around = fitState([id, ...graph.neighbors(id)]);
+    return { x: centre.x, y: centre.y, ratio: around.ratio, angle: 0 };
+  }
+
+  // The camera: the user's own zoom for this view if they had one; a fly to the selected node when the
+  // selection came from elsewhere (search, the address, the node list); otherwise the whole view.
+  const layoutKey = data.layout_key || "";
+  const kept = cameras.get(layoutKey);
+  const flyTo = selected && graph.hasNode(selected) && selected !== lastClicked ? selected : null;
+  lastClicked = null;
+  if (flyTo && !kept) camera.setState(focusState(flyTo));   // a fresh load of ?focus=…: start there, no motion
+  else if (kept) camera.setState(kept);
+  if (flyTo && kept) camera.animate(focusState(flyTo), { duration: 450 });
+  camera.on("updated", (state) => cameras.set(layoutKey, { ...state }));
+
+  buttons.zoom_in.onclick = () => camera.animatedZoom({ duration: 250, factor: 1.6 });
+  buttons.zoom_out.onclick = () => camera.animatedUnzoom({ duration: 250, factor: 1.6 });
+  buttons.fit.onclick = () => camera.animate({ x: 0.5, y: 0.5, ratio: 1, angle: 0 }, { duration: 300 });
+  root.addEventListener("keydown", (ev) => {
+    const step = 0.08 * camera.getState().ratio;
+    const s = camera.getState();
+    const moves = { "+": () => buttons.zoom_in.onclick(), "=": () => buttons.zoom_in.onclick(),
+                    "-": () => buttons.zoom_out.onclick(), "0": () => buttons.fit.onclick(),
+                    ArrowLeft: () => camera.setState({ x: s.x - step }), ArrowRight: () => camera.setState({ x: s.x + step }),
+                    ArrowUp: () => camera.setState({ y: s.y + step }), ArrowDown: () => camera.setState({ y: s.y - step }) };
+    if (ev.target === root && moves[ev.key]) { moves[ev.key](); ev.preventDefault(); }
+  });
+
+  function select(id) {
+    lastClicked = id;
+    setTriggerValue("node_clicked", id);
+  }
+  renderer.on("clickNode", ({ node }) => select(node));
+  renderer.on("clickStage", () => { if (selected) select(""); });
+  renderer.on("enterNode", ({ node, event }) => {
+    tip.textContent = graph.getNodeAttribute(node, "title") || "";
+    tip.style.display = "block";
+    tip.style.left = `${Math.min(event.x + 14, root.clientWidth - 330)}px`;
+    tip.style.top = `${event.y + 14}px`;
+    stage.style.cursor = "pointer";
+  });
+  renderer.on("leaveNode", () => { tip.style.display = "none"; stage.style.cursor = ""; });
+
+  // Labels: placed by priority each frame, never two in the same place.
+  const order = graph.nodes().sort((a, b) => rank(b) - rank(a) || (a < b ? -1 : 1));
+  function rank(id) {
+    if (id === selected) return 1e9;
+    let r = graph.getNodeAttribute(id, "priority") || 0;
+    if (neighbours.has(id) || highlighted.has(id)) r += 1e6;
+    return r;
+  }
+  let drawn = [], settled = false, frame = 0;
+  function drawLabels() {
+    const w = stage.clientWidth, h = stage.clientHeight, dpr = window.devicePixelRatio || 1;
+    if (labels.width !== Math.round(w * dpr) || labels.height !== Math.round(h * dpr)) {
+      labels.width = Math.round(w * dpr); labels.height = Math.round(h * dpr);
+      labels.style.width = `${w}px`; labels.style.height = `${h}px`;
+    }
+    const ctx = labels.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    const stageBox = stage.getBoundingClientRect();
+    const blocked = [toolbar, legend].map((b) => {
+      const r = b.getBoundingClientRect();
+      return [r.left - stageBox.left, r.top - stageBox.top, r.width, r.height];
+    }).filter((b) => b[2] > 0);
+    const placed = [];
+    const ratio = camera.getState().ratio;
+    const at = new Map();         // node -> [x, y, radius] on screen
+    for (const id of order) {
+      const attrs = graph.getNodeAttributes(id);
+      const p = renderer.graphToViewport({ x: attrs.x, y: attrs.y });
+      at.set(id, [p.x, p.y, renderer.scaleSize(attrs.size * (id === selected ? 1.5 : 1), ratio)]);
+    }
+    const discs = [...at.entries()].filter(([, d]) => d[0] >= -20 && d[1] >= -20 && d[0] <= w + 20 && d[1] <= h + 20);
+    drawn = [];
+    for (const id of order) {
+      const attrs = graph.getNodeAttributes(id);
+      const [px, py] = at.get(id);
+      const p = { x: px, y: py };
+      const onScreen = p.x >= 0 && p.y >= 0 && p.x <= w && p.y <= h;
+      const bold = id === selected;
+      const faded = (selected && id !== selected && !neighbours.has(id)) ||
+                    (!selected && highlighted.size && !highlighted.has(id));
+      ctx.font = `${bold ? "600 " : ""}${LABEL_SIZE}px ${LABEL_FONT}`;
+      const bw = ctx.measureText(attrs.label).width + 2 * LABEL_PAD, bh = LABEL_SIZE + 2 * LABEL_PAD;
+      const r = at.get(id)[2];
+      let box = null;
+      if (onScreen && !faded) {
+        const must = bold || (attrs.priority || 0) >= MUST_LABEL;
+        let far = false, i = 0;
+        for (const [x, y] of spots(p.x, p.y, r, bw, bh, must ? 3 : 0)) {
+          const cand = [x, y, bw, bh];
+          far = i++ >= 8;
+          if (x < 0 || y < 0 || x + bw > w || y + bh > h) continue;
+          if (placed.some((b) => overlaps(b, cand)) || blocked.some((b) => overlaps(b, cand))) continue;
+          if (discs.some(([other, d]) => other !== id && coversDisc(cand, d))) continue;
+          box = cand;
+          break;
+        }
+        if (box && far) {  // a label moved away from its node: a thin line joins them
+          const lx = Math.max(box[0], Math.min(p.x, box[0] + bw)), ly = Math.max(box[1], Math.min(p.y, box[1] + bh));
+          ctx.strokeStyle = "#8a8a8a";
+          ctx.lineWidth = 1;
+          ctx.beginPath();
+          ctx.moveTo(p.x, p.y);
+          ctx.lineTo(lx, ly);
+          ctx.stroke();
+        }
+      }
+      if (box) {
+        placed.push(box);
+        ctx.lineJoin = "round";
+        ctx.lineWidth = 4;
+        ctx.strokeStyle = "rgba(255,255,255,0.92)";
+        ctx.fillStyle = bold ? "#000" : "#222";
+        ctx.textBaseline = "middle";
+        ctx.strokeText(attrs.label, box[0] + LABEL_PAD, box[1] + bh / 2);
+        ctx.fillText(attrs.label, box[0] + LABEL_PAD, box[1] + bh / 2);
+      }
+      drawn.push({
+        id, shown: !!box,
+        labelBox: box && [+(box[0] + stageBox.left).toFixed(1), +(box[1] + stageBox.top).toFixed(1), +bw.toFixed(1), bh],
+        centre: onScreen ? [+(p.x + stageBox.left).toFixed(1), +(p.y + stageBox.top).toFixed(1)] : null,
+      });
+    }
+    publish();
+  }
+  function publish() {
+    const s = camera.getState();
+    root.dataset.drawn = JSON.stringify({
+      nodes: drawn, selected, settled,
+      camera: { x: +s.x.toFixed(4), y: +s.y.toFixed(4), ratio: +s.ratio.toFixed(4) },
+      stage: (() => { const b = stage.getBoundingClientRect(); return [b.left, b.top, b.width, b.height]; })(),
+    });
+  }
+  function refreshList() {
+    const items = drawn.filter((d) => d.centre).sort((a, b) =>
+      Math.round(a.centre[1] / 40) - Math.round(b.centre[1] / 40) || a.centre[0] - b.centre[0]);
+    summary.textContent = (text.node_list || "").replace("{count}", String(items.length));
+    ol.replaceChildren(...items.map((d) => {
+      const li = el("li");
+      const b = el("button", { type: "button", "data-node": d.id }, graph.getNodeAttribute(d.id, "label"));
+      b.onclick = () => { lastClicked = null; setTriggerValue("node_clicked", d.id); };
+      li.appendChild(b);
+      return li;
+    }));
+  }
+  let listTimer = 0;
+  renderer.on("afterRender", () => {
+    cancelAnimationFrame(frame);
+    frame = requestAnimationFrame(() => {
+      drawLabels();
+      if (!settled && !camera.isAnimated()) {
+        settled = true;
+        publish();
+        refreshList();
+      } else if (settled) {
+        clearTimeout(listTimer);
+        listTimer = setTimeout(refreshList, 300);
+      }
+    });
+  });
+  const resize = new ResizeObserver(() => renderer.refresh());
+  resize.observe(root);
+  globalThis.__plmSigma = renderer;   // a handle for browser tests (camera, coordinates)
+  return () => { resize.disconnect(); cancelAnimationFrame(frame); clearTimeout(listTimer); renderer.kill(); };
+}
