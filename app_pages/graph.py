@@ -63,13 +63,13 @@ def reset() -> None:
 
 st.title(t("graph.title"), help=t("graph.caption"))
 
-top_left, top_right = st.columns([3, 1], gap="medium", vertical_alignment="bottom")
+top_left, top_right = st.columns([3, 1], gap="medium")
 kinds_now = st.session_state.get("g_kinds") or []
 summary = t("graph.filters_summary", kinds=", ".join(kinds_now) or "—",
             relations=(", ".join(st.session_state.get("g_relations") or []) or t("graph.all_relations")),
             section=section_title(st.session_state.get("g_section")).split(" · ")[0],
             direction=st.session_state.get("g_direction") or t("graph.any_direction"))
-with top_left.expander(display_text(summary, 160), icon=":material/filter_alt:"):
+with top_left.expander(display_text(summary, 160), icon=":material/filter_alt:", key="g_filters"):
     c1, c2 = st.columns(2)
     c1.multiselect(t("graph.kinds"), FILTER_KINDS, key="g_kinds")
     c2.multiselect(t("graph.relations"), relations_known, key="g_relations", placeholder=t("graph.all_relations"))
@@ -100,11 +100,11 @@ with top_right:
 left, right = st.columns([3, 1], gap="medium")
 
 state = GraphState(kinds=tuple(k for k in FILTER_KINDS if k in (st.session_state.get("g_kinds") or [])),
-                   relations=tuple(st.session_state.get("g_relations") or ()),
+                   relations=tuple(sorted(set(st.session_state.get("g_relations") or ()))),  # as from_params reads them
                    section=st.session_state.get("g_section"), direction=st.session_state.get("g_direction"),
                    q=query or "", focus=st.session_state.get("g_focus") if st.session_state.get("g_focus") in by_id
                    else None, center=st.session_state.get("g_center"), depth=int(st.session_state.get("g_depth") or 1),
-                   expand=tuple(e for e in st.session_state.get("g_expand") or () if e in by_id))
+                   expand=tuple(dict.fromkeys(e for e in st.session_state.get("g_expand") or () if e in by_id)))
 written = to_params(state)
 if {k: st.query_params.get_all(k) for k in st.query_params} != {k: v if isinstance(v, list) else [v]
                                                                 for k, v in written.items()}:

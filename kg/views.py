@@ -132,9 +132,13 @@ def graph_view(backend: Backend, *, kinds=DEFAULT_KINDS, relations: list[str] | 
     positions = layout([local_name(n) for n in base.chosen],
                        [(local_name(u), local_name(v)) for u, v, _ in edges if u in base.chosen and v in base.chosen])
     positions.update(_around(positions, [local_name(n) for n in extra],
-                             [(local_name(u), local_name(v)) for u, v, _ in edges]))
+                             [(local_name(u), local_name(v)) for u, v, _ in edges],
+                             prefer=[local_name(n) for n in expand]))
+    added = {local_name(n) for n in extra}
     for n in out_nodes:
         n["x"], n["y"] = positions[n["id"]]
+        if n["id"] in added:
+            n["added"] = True  # framed by the view it was added to, not counted in its extent
     return GraphView(out_nodes, out_edges, base.total, base.total > max_nodes, base.present)
 
 
@@ -163,10 +167,11 @@ def _capped(g, keep: set[str], relations, center, nodes, max_nodes: int) -> _Bas
 
 
 def _around(positions: dict[str, tuple[float, float]], added: list[str], edges: list[tuple[str, str]],
-            radius: float = 70.0) -> dict[str, tuple[float, float]]:
-    """Places for nodes added to a laid-out view: around the first laid-out node each is joined to
-    (in sorted order, on a golden-angle spiral so that siblings do not stack), or on a ring outside
-    the view for a node joined to none of it. Deterministic: the same view gives the same places."""
+            radius: float = 70.0, prefer: list[str] = ()) -> dict[str, tuple[float, float]]:
+    """Places for nodes added to a laid-out view: around the node it hangs from (the first of
+    `prefer`, the expanded nodes, that it is joined to, else the first laid-out node in sorted
+    order), on a golden-angle spiral so that siblings do not stack, or on a ring outside the view
+    for a node joined to none of it. Deterministic: the same view gives the same places."""
     import math
 
     links: dict[str, list[str]] = {}
@@ -177,7 +182,8 @@ def _around(positions: dict[str, tuple[float, float]], added: list[str], edges: 
     count: dict[str, int] = {}
     reach = max((math.hypot(x, y) for x, y in positions.values()), default=0.0) + 2 * radius
     for i, n in enumerate(sorted(added)):
-        anchor = next((a for a in sorted(links.get(n, [])) if a in positions), None)
+        joined = set(links.get(n, []))
+        anchor = next((a for a in [*prefer, *sorted(joined)] if a in joined and a in positions), None)
         if anchor is None:
             angle = i * 2.399963
             out[n] = (round(reach * math.cos(angle), 1), round(reach * math.sin(angle), 1))

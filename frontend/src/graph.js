@@ -19,6 +19,7 @@ const LABEL_PAD = 3;            // px of halo around a label's text, inside its 
 const GAP = 2;                  // px kept free between two labels' boxes
 const FADED = "#e4e4e4";
 const cameras = new Map();      // layout key -> camera state, so a rerun of the same view keeps the user's zoom
+const selections = new Map();   // layout key -> the node selected when it was last drawn
 let lastClicked = null;         // the node this component reported last: selecting it again does not fly
 
 const CSS = `
@@ -152,6 +153,13 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
     },
   });
   const camera = renderer.getCamera();
+  // The frame is the view's own nodes: nodes added to it (expanded neighbours, a search hit from outside
+  // the filters) appear around them without rescaling, so nothing already drawn moves.
+  const own = nodes.filter((n) => !n.added);
+  if (own.length && own.length < nodes.length) {
+    const xs = own.map((n) => n.x), ys = own.map((n) => -n.y);
+    renderer.setCustomBBox({ x: [Math.min(...xs), Math.max(...xs)], y: [Math.min(...ys), Math.max(...ys)] });
+  }
 
   function fitState(ids) {  // the camera state that shows `ids` (display coordinates) with a margin
     const pts = ids.map((id) => renderer.getNodeDisplayData(id)).filter(Boolean);
@@ -171,11 +179,14 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
   // selection came from elsewhere (search, the address, the node list); otherwise the whole view.
   const layoutKey = data.layout_key || "";
   const kept = cameras.get(layoutKey);
-  const flyTo = selected && graph.hasNode(selected) && selected !== lastClicked ? selected : null;
+  const flyTo = selected && graph.hasNode(selected) && selected !== lastClicked &&
+                !(kept && selections.get(layoutKey) === selected) ? selected : null;
   lastClicked = null;
+  selections.set(layoutKey, selected);
   if (flyTo && !kept) camera.setState(focusState(flyTo));   // a fresh load of ?focus=…: start there, no motion
   else if (kept) camera.setState(kept);
   if (flyTo && kept) camera.animate(focusState(flyTo), { duration: 450 });
+  else cameras.set(layoutKey, { ...camera.getState() });
   camera.on("updated", (state) => cameras.set(layoutKey, { ...state }));
 
   buttons.zoom_in.onclick = () => camera.animatedZoom({ duration: 250, factor: 1.6 });
