@@ -23,13 +23,16 @@ def legend(nodes: list[dict]) -> list[dict]:
 
 
 def graph(nodes: list[dict], edges: list[dict], *, key: str, height: int = 620, selected: str | None = None,
-          highlight: list[str] | None = None, layout_key: str = "") -> str | None:
+          highlight: list[str] | None = None, layout_key: str = "", centre_selected: bool = True,
+          padding: int = 40) -> str | None:
     """Draw the graph; return the id of the node clicked in this run ("" for a click on the
     background, which clears the selection; None when nothing was clicked).
 
     `selected` is drawn enlarged with its neighbours and its edges highlighted (the camera flies to
-    it unless the user just clicked it there); `highlight` fades everything else; `layout_key`
-    names the laid-out view, so that the user's zoom survives reruns of the same view.
+    it unless the user just clicked it there, or `centre_selected` is False: the node page frames
+    the whole neighbourhood); `highlight` fades everything else; `layout_key`
+    names the laid-out view, so that the user's zoom survives reruns of the same view; `padding`
+    (px) is kept free around the drawing, for the labels of the nodes at its rim.
     """
     words = {k: table("graph")[k] for k in ("canvas_label", "toolbar", "zoom_in", "zoom_out", "fit", "legend",
                                               "node_list")}
@@ -37,7 +40,8 @@ def graph(nodes: list[dict], edges: list[dict], *, key: str, height: int = 620, 
     result = component("graph")(
         key=key, data={"json": json.dumps({  # one JSON text: a list of dicts would be sent as a table
             "nodes": nodes, "edges": edges, "height": height, "selected": selected, "highlight": highlight or [],
-            "layout_key": layout_key, "legend": legend(nodes), "text": words})},
+            "layout_key": layout_key, "legend": legend(nodes), "text": words, "centre_selected": centre_selected,
+            "padding": padding})},
         on_node_clicked_change=lambda: None,
     )
     return getattr(result, "node_clicked", None)

@@ -68,37 +68,34 @@ if d.definition:
 st.page_link(TRACE_PAGE, label="Trace from here: its weaknesses, what fixes them and which models bring the fixes",
              icon=":material/route:", query_params={"from": node.id})
 
-left, right = st.columns([3, 2])
-with left:
-    if d.facts:
-        st.subheader("Facts")
-        for prop, value in d.facts:
-            st.markdown(f"**{esc(prop, MAX_LABEL_CHARS)}**: {esc(value, 600)}")
-    for title, rels in (("Relations", d.outgoing), ("Relations to it", d.incoming)):
-        if rels:
-            st.subheader(title)
-            by_label: dict[str, list] = {}
-            for r in rels:
-                by_label.setdefault(r.label, []).append(r.node)
-            for label, targets in by_label.items():
-                st.markdown(f"**{esc(label, MAX_LABEL_CHARS)}**")
-                cols = st.columns(3)
-                for i, target in enumerate(targets):
-                    with cols[i % 3]:
-                        node_link(target)
-with right:
-    st.subheader(t("node.neighbourhood"))
-    hood = hood_view(graph_name(), node.iri)
-    clicked = graph(hood.nodes, hood.edges, key=f"hood-{node.id}", height=420, selected=node.id,
-                    layout_key=f"hood-{node.id}")
-    if clicked and clicked != node.id:
-        st.switch_page(NODE_PAGE, query_params={"node": clicked})
-    if hood.capped:
-        st.caption(t("node.hood_capped", shown=len(hood.nodes) - 1, total=hood.total_nodes - 1))
-    st.page_link(GRAPH_PAGE, label=t("node.show_all", count=hood.total_nodes - 1), icon=":material/hub:",
-                 query_params={"kinds": ",".join(FILTER_KINDS), "center": node.id, "focus": node.id,
-                               "expand": node.id})
+st.subheader(t("node.neighbourhood"))
+hood = hood_view(graph_name(), node.iri)
+clicked = graph(hood.nodes, hood.edges, key=f"hood-{node.id}", height=400, selected=node.id,
+                layout_key=f"hood-{node.id}", centre_selected=False, padding=40)
+if clicked and clicked != node.id:
+    st.switch_page(NODE_PAGE, query_params={"node": clicked})
+if hood.capped:
+    st.caption(t("node.hood_capped", shown=len(hood.nodes) - 1, total=hood.total_nodes - 1))
+st.page_link(GRAPH_PAGE, label=t("node.show_all", count=hood.total_nodes - 1), icon=":material/hub:",
+             query_params={"kinds": ",".join(FILTER_KINDS), "center": node.id, "focus": node.id,
+                           "expand": node.id})
 
+
+if d.facts:
+    st.subheader("Facts")
+    for prop, value in d.facts:
+        st.markdown(f"**{esc(prop, MAX_LABEL_CHARS)}**: {esc(value, 600)}")
+for title, rels in (("Relations", d.outgoing), ("Relations to it", d.incoming)):
+    if rels:
+        st.subheader(title)
+        by_label: dict[str, list] = {}
+        for r in rels:
+            by_label.setdefault(r.label, []).append(r.node)
+        for label, targets in by_label.items():
+            st.markdown(f"**{esc(label, MAX_LABEL_CHARS)}**")
+            with st.container(horizontal=True, gap="small"):  # links sized to their names, wrapping
+                for target in targets:
+                    node_link(target)
 if "claim" in node.kinds:
     backs = backed_relations(backend(), node.id)
     if backs:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv as _csv
 import itertools
+import math
 import io as _io
 import json as _json
 import re as _re
@@ -273,8 +274,18 @@ def neighbourhood(backend: Backend, iri: str, max_nodes: int = HOOD_NODES) -> Gr
     for n in sorted(joins, key=lambda n: (-joins[n], nodes[n].label.casefold())):
         groups.setdefault(order.get(nodes[n].kind, len(order)), []).append(n)
     ranked = [n for round_ in itertools.zip_longest(*(groups[k] for k in sorted(groups))) for n in round_ if n]
-    chosen = {iri, *ranked[:max_nodes - 1]}
-    view = graph_view(backend, kinds=tuple(KIND_COLORS), only=chosen, center=iri, depth=1, max_nodes=max_nodes)
+    shown = ranked[:max_nodes - 1]
+    view = graph_view(backend, kinds=tuple(KIND_COLORS), only={iri, *shown}, center=iri, depth=1,
+                      max_nodes=max_nodes)
+    # A star, drawn as one: the node in the middle, its neighbours around it grouped by kind (in the
+    # order of HOOD_KIND_ORDER), on an ellipse wider than tall like the panel that shows it.
+    ring = sorted(shown, key=lambda n: (order.get(nodes[n].kind, len(order)), nodes[n].label.casefold()))
+    place = {local_name(iri): (0.0, 0.0)}
+    for i, n in enumerate(ring):
+        angle = -math.pi / 2 + 2 * math.pi * i / max(1, len(ring))
+        place[local_name(n)] = (round(420 * math.cos(angle), 1), round(200 * math.sin(angle), 1))
+    for n in view.nodes:
+        n["x"], n["y"] = place.get(n["id"], (n["x"], n["y"]))
     return GraphView(view.nodes, view.edges, len(joins) + 1, len(joins) + 1 > max_nodes, view.relations)
 
 

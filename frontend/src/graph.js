@@ -26,14 +26,15 @@ const CSS = `
 .plm-graph { position: relative; border: 1px solid #d9d9d9; border-radius: 6px; background: #fff;
   overflow: hidden; outline: none; font-family: ${LABEL_FONT}; }
 .plm-graph:focus-visible { box-shadow: 0 0 0 3px #4e79a7aa; }
+.plm-graph .frame { position: relative; overflow: hidden; }
 .plm-graph .stage { position: absolute; inset: 0; }
 .plm-graph canvas.labels { position: absolute; left: 0; top: 0; pointer-events: none; }
 .plm-graph .toolbar { position: absolute; right: 8px; top: 8px; display: flex; flex-direction: column; gap: 4px; z-index: 2; }
 .plm-graph .toolbar button { width: 34px; height: 34px; border: 1px solid #ccc; border-radius: 6px; background: #fff;
   font-size: 18px; line-height: 1; cursor: pointer; color: #333; }
 .plm-graph .toolbar button:hover, .plm-graph .toolbar button:focus-visible { background: #f0f4fa; border-color: #4e79a7; }
-.plm-graph .legend { position: absolute; left: 8px; bottom: 8px; z-index: 2; display: flex; flex-wrap: wrap; gap: 4px 10px;
-  max-width: calc(100% - 16px); padding: 4px 8px; background: #ffffffe6; border-radius: 6px; font-size: 12px; color: #333; }
+.plm-graph .legend { display: flex; flex-wrap: wrap; gap: 4px 12px; padding: 5px 10px; border-top: 1px solid #eee;
+  font-size: 12px; color: #333; }
 .plm-graph .legend span { display: inline-flex; align-items: center; gap: 4px; white-space: nowrap; }
 .plm-graph .legend i { display: inline-block; width: 11px; height: 11px; border-radius: 50%; }
 .plm-graph .tip { position: absolute; z-index: 3; pointer-events: none; display: none; max-width: 320px; padding: 4px 8px;
@@ -65,11 +66,14 @@ function overlaps(a, b) {
 
 // Where a label may go around a node of screen radius r: right, left, below, above, then the four corners;
 // `rings` more rounds further out (for the labels that must be shown: they get a leader line).
-function spots(cx, cy, r, w, h, rings = 0) {
+// The side facing away from the middle of the view comes first, so that labels at the rim point outwards
+// instead of into the edges.
+function spots(cx, cy, r, w, h, rings = 0, leftHalf = false) {
   const out = [];
   for (let ring = 0; ring <= rings; ring++) {
     const d = r + 3 + ring * 16;
-    out.push([cx + d, cy - h / 2], [cx - d - w, cy - h / 2], [cx - w / 2, cy + d], [cx - w / 2, cy - d - h],
+    const right = [cx + d, cy - h / 2], left = [cx - d - w, cy - h / 2];
+    out.push(...(leftHalf ? [left, right] : [right, left]), [cx - w / 2, cy + d], [cx - w / 2, cy - d - h],
              [cx + d * 0.7, cy + d * 0.7], [cx + d * 0.7, cy - d * 0.7 - h], [cx - d * 0.7 - w, cy + d * 0.7],
              [cx - d * 0.7 - w, cy - d * 0.7 - h]);
   }
@@ -78,6 +82,7 @@ function spots(cx, cy, r, w, h, rings = 0) {
 const MUST_LABEL = 4000;        // priorities from this up (models, the selection) get the far spots too
 
 export default function ({ data: sent, parentElement, setTriggerValue }) {
+  performance.mark("plm-graph:start");
   const data = JSON.parse(sent.json);
   const text = data.text || {};
   const nodes = data.nodes || [];
@@ -88,7 +93,6 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
   parentElement.appendChild(el("style", {}, CSS));
   const root = el("div", { class: "plm-graph", "data-testid": "plm-graph", tabindex: "0", role: "application",
                             "aria-label": text.canvas_label || "" });
-  root.style.height = `${data.height || 620}px`;
   const stage = el("div", { class: "stage" });
   const labels = el("canvas", { class: "labels", "aria-hidden": "true" });
   const tip = el("div", { class: "tip", role: "tooltip" });
@@ -108,7 +112,10 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
     span.append(dot, document.createTextNode(item.label));
     legend.appendChild(span);
   }
-  root.append(stage, labels, toolbar, legend, tip);
+  const frame = el("div", { class: "frame" });
+  frame.style.height = `${data.height || 620}px`;
+  frame.append(stage, labels, toolbar, tip);
+  root.append(frame, legend);
   parentElement.appendChild(root);
 
   // The nodes in reading order (top to bottom, then left to right), for keyboards and screen readers.
@@ -131,7 +138,7 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
 
   const renderer = new Sigma(graph, stage, {
     renderLabels: false, renderEdgeLabels: false, defaultEdgeType: "arrow", defaultEdgeColor: "#b9b9b9",
-    zIndex: true, stagePadding: 40, minCameraRatio: 0.05, maxCameraRatio: 4, allowInvalidContainer: true,
+    zIndex: true, stagePadding: data.padding || 40, minCameraRatio: 0.05, maxCameraRatio: 4, allowInvalidContainer: true,
     nodeReducer(node, attrs) {
       const out = { ...attrs, label: null };
       if (selected) {
@@ -152,6 +159,7 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
       return attrs;
     },
   });
+  performance.mark("plm-graph:sigma");
   const camera = renderer.getCamera();
   // The frame is the view's own nodes: nodes added to it (expanded neighbours, a search hit from outside
   // the filters) appear around them without rescaling, so nothing already drawn moves.
@@ -179,7 +187,7 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
   // selection came from elsewhere (search, the address, the node list); otherwise the whole view.
   const layoutKey = data.layout_key || "";
   const kept = cameras.get(layoutKey);
-  const flyTo = selected && graph.hasNode(selected) && selected !== lastClicked &&
+  const flyTo = data.centre_selected !== false && selected && graph.hasNode(selected) && selected !== lastClicked &&
                 !(kept && selections.get(layoutKey) === selected) ? selected : null;
   lastClicked = null;
   selections.set(layoutKey, selected);
@@ -211,7 +219,7 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
   renderer.on("enterNode", ({ node, event }) => {
     tip.textContent = graph.getNodeAttribute(node, "title") || "";
     tip.style.display = "block";
-    tip.style.left = `${Math.min(event.x + 14, root.clientWidth - 330)}px`;
+    tip.style.left = `${Math.max(0, Math.min(event.x + 14, frame.clientWidth - 330))}px`;
     tip.style.top = `${event.y + 14}px`;
     stage.style.cursor = "pointer";
   });
@@ -225,7 +233,7 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
     if (neighbours.has(id) || highlighted.has(id)) r += 1e6;
     return r;
   }
-  let drawn = [], settled = false, frame = 0;
+  let drawn = [], settled = false, rafId = 0;
   function drawLabels() {
     const w = stage.clientWidth, h = stage.clientHeight, dpr = window.devicePixelRatio || 1;
     if (labels.width !== Math.round(w * dpr) || labels.height !== Math.round(h * dpr)) {
@@ -236,7 +244,7 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, w, h);
     const stageBox = stage.getBoundingClientRect();
-    const blocked = [toolbar, legend].map((b) => {
+    const blocked = [toolbar].map((b) => {
       const r = b.getBoundingClientRect();
       return [r.left - stageBox.left, r.top - stageBox.top, r.width, r.height];
     }).filter((b) => b[2] > 0);
@@ -248,7 +256,11 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
       const p = renderer.graphToViewport({ x: attrs.x, y: attrs.y });
       at.set(id, [p.x, p.y, renderer.scaleSize(attrs.size * (id === selected ? 1.5 : 1), ratio)]);
     }
-    const discs = [...at.entries()].filter(([, d]) => d[0] >= -20 && d[1] >= -20 && d[0] <= w + 20 && d[1] <= h + 20);
+    const isFaded = (id) => (selected && id !== selected && !neighbours.has(id)) ||
+                            (!selected && highlighted.size > 0 && !highlighted.has(id));
+    // the nodes a label may not cover: those on screen and not faded into the background
+    const discs = [...at.entries()].filter(([id, d]) => !isFaded(id) &&
+                                           d[0] >= -20 && d[1] >= -20 && d[0] <= w + 20 && d[1] <= h + 20);
     drawn = [];
     for (const id of order) {
       const attrs = graph.getNodeAttributes(id);
@@ -256,8 +268,7 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
       const p = { x: px, y: py };
       const onScreen = p.x >= 0 && p.y >= 0 && p.x <= w && p.y <= h;
       const bold = id === selected;
-      const faded = (selected && id !== selected && !neighbours.has(id)) ||
-                    (!selected && highlighted.size && !highlighted.has(id));
+      const faded = isFaded(id);
       ctx.font = `${bold ? "600 " : ""}${LABEL_SIZE}px ${LABEL_FONT}`;
       const bw = ctx.measureText(attrs.label).width + 2 * LABEL_PAD, bh = LABEL_SIZE + 2 * LABEL_PAD;
       const r = at.get(id)[2];
@@ -265,7 +276,7 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
       if (onScreen && !faded) {
         const must = bold || (attrs.priority || 0) >= MUST_LABEL;
         let far = false, i = 0;
-        for (const [x, y] of spots(p.x, p.y, r, bw, bh, must ? 3 : 0)) {
+        for (const [x, y] of spots(p.x, p.y, r, bw, bh, must ? 3 : 0, p.x < w / 2)) {
           const cand = [x, y, bw, bh];
           far = i++ >= 8;
           if (x < 0 || y < 0 || x + bw > w || y + bh > h) continue;
@@ -324,11 +335,12 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
   }
   let listTimer = 0;
   renderer.on("afterRender", () => {
-    cancelAnimationFrame(frame);
-    frame = requestAnimationFrame(() => {
+    cancelAnimationFrame(rafId);
+    rafId = requestAnimationFrame(() => {
       drawLabels();
       if (!settled && !camera.isAnimated()) {
         settled = true;
+        performance.mark("plm-graph:settled");
         publish();
         refreshList();
       } else if (settled) {
@@ -338,7 +350,7 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
     });
   });
   const resize = new ResizeObserver(() => renderer.refresh());
-  resize.observe(root);
+  resize.observe(frame);
   globalThis.__plmSigma = renderer;   // a handle for browser tests (camera, coordinates)
-  return () => { resize.disconnect(); cancelAnimationFrame(frame); clearTimeout(listTimer); renderer.kill(); };
+  return () => { resize.disconnect(); cancelAnimationFrame(rafId); clearTimeout(listTimer); renderer.kill(); };
 }

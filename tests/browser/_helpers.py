@@ -29,10 +29,10 @@ def free_port() -> int:
 
 
 class StreamlitServer:
-    """`streamlit run explorer.py` on a free 127.0.0.1 port; waits for /_stcore/health."""
+    """`streamlit run explorer.py` (or `script`) on a free 127.0.0.1 port; waits for /_stcore/health."""
 
-    def __init__(self, env: dict | None = None, timeout: float = 90):
-        self.env, self.timeout = env or {}, timeout
+    def __init__(self, env: dict | None = None, timeout: float = 90, script: Path | None = None):
+        self.env, self.timeout, self.script = env or {}, timeout, script or ROOT / "explorer.py"
         self.proc = None
         self.url = ""
         self.startup_s = 0.0
@@ -43,7 +43,7 @@ class StreamlitServer:
             log = open(ROOT / "tests" / "artifacts" / f"streamlit-{port}.log", "w")
             t0 = time.perf_counter()
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", str(ROOT / "explorer.py"), "--server.port", str(port),
+                [sys.executable, "-m", "streamlit", "run", str(self.script), "--server.port", str(port),
                  "--server.address", "127.0.0.1", "--server.headless", "true",
                  "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env})
