@@ -69,21 +69,29 @@ summary = t("graph.filters_summary", kinds=", ".join(kinds_now) or "—",
             relations=(", ".join(st.session_state.get("g_relations") or []) or t("graph.all_relations")),
             section=section_title(st.session_state.get("g_section")).split(" · ")[0],
             direction=st.session_state.get("g_direction") or t("graph.any_direction"))
-with top_left.expander(display_text(summary, 160), icon=":material/filter_alt:", key="g_filters"):
-    c1, c2 = st.columns(2)
-    c1.multiselect(t("graph.kinds"), FILTER_KINDS, key="g_kinds")
-    c2.multiselect(t("graph.relations"), relations_known, key="g_relations", placeholder=t("graph.all_relations"))
-    c3, c4 = st.columns(2)
-    c3.selectbox(t("graph.section"), [None, *survey_sections], key="g_section", format_func=section_title)
-    c4.selectbox(t("graph.direction"), [None, *sorted(directions)], key="g_direction",
-                 format_func=lambda d: t("graph.any_direction") if d is None else display_text(d, 60))
-    c5, c6, c7 = st.columns([3, 2, 1], vertical_alignment="bottom")
-    centre_choices = [None] + sorted({c for c in (st.session_state.get("g_center"), st.session_state.get("g_focus"))
-                                      if c in by_id}, key=lambda i: by_id[i].label.casefold())
-    c5.selectbox(t("graph.center"), centre_choices, key="g_center",
-                 format_func=lambda i: t("graph.no_center") if i is None else option_label(by_id[i]))
-    c6.select_slider(t("graph.depth"), DEPTHS, key="g_depth", disabled=st.session_state.get("g_center") is None)
-    c7.button(t("graph.reset"), on_click=reset, icon=":material/restart_alt:")
+# The filters' widgets are drawn only while their expander is open (the page's first paint then waits
+# for no picker), so their values are kept in the session across the runs that do not draw them.
+for name in ("g_kinds", "g_relations", "g_section", "g_direction", "g_center", "g_depth"):
+    if name in st.session_state:
+        st.session_state[name] = st.session_state[name]
+filters = top_left.expander(display_text(summary, 160), icon=":material/filter_alt:", key="g_filters",
+                            on_change="rerun", expanded=bool(st.session_state.get("g_filters")))  # a new label keeps it open
+if filters.open:
+    with filters:
+        c1, c2 = st.columns(2)
+        c1.multiselect(t("graph.kinds"), FILTER_KINDS, key="g_kinds")
+        c2.multiselect(t("graph.relations"), relations_known, key="g_relations", placeholder=t("graph.all_relations"))
+        c3, c4 = st.columns(2)
+        c3.selectbox(t("graph.section"), [None, *survey_sections], key="g_section", format_func=section_title)
+        c4.selectbox(t("graph.direction"), [None, *sorted(directions)], key="g_direction",
+                     format_func=lambda d: t("graph.any_direction") if d is None else display_text(d, 60))
+        c5, c6, c7 = st.columns([3, 2, 1], vertical_alignment="bottom")
+        centre_choices = [None] + sorted({c for c in (st.session_state.get("g_center"), st.session_state.get("g_focus"))
+                                          if c in by_id}, key=lambda i: by_id[i].label.casefold())
+        c5.selectbox(t("graph.center"), centre_choices, key="g_center",
+                     format_func=lambda i: t("graph.no_center") if i is None else option_label(by_id[i]))
+        c6.select_slider(t("graph.depth"), DEPTHS, key="g_depth", disabled=st.session_state.get("g_center") is None)
+        c7.button(t("graph.reset"), on_click=reset, icon=":material/restart_alt:")
 
 # Search first (above the side panel, beside the map): the best hit is selected and flown to when the
 # text changes.

@@ -13,26 +13,37 @@ def texts(at: AppTest) -> str:
     return "\n".join(str(m.value) for m in at.markdown) + "\n".join(str(c.value) for c in at.caption)
 
 
+def with_filters_open(at):
+    """The filters' widgets are drawn only while their expander is open."""
+    at.session_state["g_filters"] = True
+    return at.run()
+
+
 def counts(at) -> str:
     (line,) = [str(c.value) for c in at.caption if " nodes, " in str(c.value)]
     return line
 
 
 def test_the_graph_page_filters_by_kind_section_and_direction():
-    at = open_page()
+    at = with_filters_open(open_page())
     assert at.title[0].value == "Knowledge graph"
     assert counts(at).startswith("83 nodes")  # models, mechanisms and weaknesses by default
+    assert at.multiselect(key="g_kinds").value == ["model", "mechanism", "weakness"]
     at.multiselect(key="g_kinds").set_value(["model"]).run()
     assert counts(at).startswith("21 nodes")
     assert at.query_params["kinds"] == "model"
-    at.selectbox(key="g_direction").set_value("generation").run()
+    with_filters_open(at).selectbox(key="g_direction").set_value("generation").run()
     assert counts(at).startswith("3 nodes")  # BERT, MASS, UniLM
     assert at.query_params["direction"] == "generation"
+    at.session_state["g_filters"] = False
+    at.run()                                  # the filters folded: their widgets are gone, not their values
+    assert not at.multiselect and counts(at).startswith("3 nodes")
+    assert at.query_params["kinds"] == "model" and at.query_params["direction"] == "generation"
     assert not at.exception
 
 
 def test_the_graph_page_shows_sections_with_their_questions():
-    at = open_page()
+    at = with_filters_open(open_page())
     options = at.selectbox(key="g_section").options
     assert "Q17 · Why is XLNet effective?" in options or any(o.startswith("Q17 · ") for o in options)
     assert all(o == "any section" or " · " in o for o in options)
