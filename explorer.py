@@ -16,7 +16,7 @@ def main() -> None:
         ],
         "Compare": [
             st.Page("app_pages/compare.py", title="Compare", icon=":material/table_chart:"),
-            st.Page("app_pages/timeline.py", title="Timeline", icon=":material/timeline:"),
+            st.Page("app_pages/timeline.py", title="Family tree", icon=":material/account_tree:"),
         ],
         "Query and check": [
             st.Page("app_pages/sparql.py", title="SPARQL", icon=":material/terminal:"),

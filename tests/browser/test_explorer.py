@@ -182,7 +182,7 @@ def test_a_syntax_error_points_at_line_and_column_and_keeps_the_query(page, app_
 
 
 @pytest.mark.parametrize("path, heading", [
-    ("/questions?section=Q17", "Questions"), ("/compare", "Compare"), ("/timeline", "Timeline"),
+    ("/questions?section=Q17", "Questions"), ("/compare", "Compare"), ("/timeline", "Family tree"),
     ("/verify", "Verify the survey's claims"),
 ])
 def test_every_other_page_renders_without_errors(page, app_url, path, heading):
