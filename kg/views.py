@@ -3,10 +3,9 @@
     graph_view(...)   the nodes and edges of the graph page after its filters, coloured by kind, each
                       node at a position computed here (`layout`), so the browser only draws
     compare_rows(...) the models against the survey's dimensions (the Compare page)
-    timeline(...)     models by year with their improves-on links
     sections(...)     the survey's questions in reading order with their claims, entities and demos
 
-What a page draws from these is bounded: labels in the graph, its tooltips and the timeline are cut,
+What a page draws from these is bounded: labels in the graph and its tooltips are cut,
 their control and bidi characters escaped, with kg.limits.display_text (tables cut their cells
 through compare_records' `limit`); search texts are cut to MAX_INPUT_CHARS before they are matched.
 """
@@ -322,7 +321,7 @@ def triples_view(triples) -> GraphView:
 
 
 # ---------------------------------------------------------------------------------------------
-# Compare, Timeline and Questions: the survey's own views, generated from the graph
+# Compare and Questions: the survey's own views (the family tree is kg/family.py), generated from the graph
 # ---------------------------------------------------------------------------------------------
 
 # (row key, predicate, direction): "out" reads ?model pred ?x, "in" reads ?x pred ?model
@@ -346,7 +345,6 @@ COMPARE_COLUMNS = {
 # The dimensions the Compare page filters on (multi-select; a row matches if any of its values is chosen).
 COMPARE_FILTERS = ("extractor", "objective", "representation", "direction", "organisation")
 MULTI_SEPARATOR = "; "
-TIMELINE_COLOURS = ("objective", "direction", "extractor", "organisation")
 NO_VALUE = "(none)"
 
 
@@ -459,70 +457,6 @@ def compare_csv(rows: list[dict]) -> str:
 def compare_json(rows: list[dict]) -> str:
     """The rows as JSON: lists stay lists, with the node ids beside the labels."""
     return _json.dumps(rows, ensure_ascii=False, indent=2)
-
-
-@dataclass
-class Timeline:
-    points: list[dict]   # one per model with a year: compare_rows' fields plus `lane` and `improves_on_ids`
-    links: list[dict]    # one per improves-on edge whose ends both have a year
-    years: list[int]     # the years present, ascending
-
-
-def timeline(backend: Backend) -> Timeline:
-    """Models by year, spread over lanes within a year, with their improves-on links.
-
-    Within a year models are ordered by objective then name and centred on lane 0, so two models of
-    one year never share a position and their labels do not overlap. The labels a chart draws
-    (`model`, `improves_on`, the `*_text` fields and the links' labels) are cut to MAX_LABEL_CHARS.
-    """
-
-    def build() -> Timeline:
-        rows = [r for r in compare_rows(backend) if r["year"] is not None]
-        by_year: dict[int, list[dict]] = {}
-        for r in rows:
-            by_year.setdefault(r["year"], []).append(r)
-        points, where = [], {}
-        for year in sorted(by_year):
-            group = sorted(by_year[year], key=lambda r: (r["objective"], r["model"].casefold()))
-            for i, r in enumerate(group):
-                lane = i - (len(group) - 1) / 2
-                point = dict(r, lane=lane, model=display_text(r["model"], MAX_LABEL_CHARS),
-                             improves_on=[display_text(m, MAX_LABEL_CHARS) for m in r["improves_on"]])
-                for key in TIMELINE_COLOURS:
-                    point[key + "_text"] = display_text(" + ".join(r[key]), MAX_LABEL_CHARS) or NO_VALUE
-                points.append(point)
-                where[r["id"]] = point
-        links = []
-        for p in points:
-            for target_id in p["improves_on_ids"]:
-                q = where.get(target_id)
-                if q is None:
-                    continue
-                links.append({"source": p["id"], "target": q["id"], "source_label": p["model"],
-                              "target_label": q["model"], "source_year": p["year"], "target_year": q["year"],
-                              "source_lane": p["lane"], "target_lane": q["lane"]})
-        return Timeline(points, links, sorted(by_year))
-
-    return backend.memo("views.timeline", build)
-
-
-def timeline_segments(tl: Timeline) -> list[dict]:
-    """The links as two rows each (for a line mark with `detail=edge`)."""
-    out = []
-    for i, link in enumerate(tl.links):
-        text = f"{link['source_label']} improves on {link['target_label']}"
-        for end in ("source", "target"):
-            out.append({"edge": i, "end": end, "year": link[f"{end}_year"], "lane": link[f"{end}_lane"],
-                        "link": text})
-    return out
-
-
-def years_list(tl: Timeline) -> list[tuple[int, list[dict]]]:
-    """The timeline's points grouped by year, ascending, each year's models by name."""
-    groups: dict[int, list[dict]] = {}
-    for p in tl.points:
-        groups.setdefault(p["year"], []).append(p)
-    return [(y, sorted(groups[y], key=lambda p: p["model"].casefold())) for y in sorted(groups)]
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""What the Compare, Timeline and Questions pages show, checked against the survey (no Streamlit)."""
+"""What the Compare and Questions pages show, checked against the survey (no Streamlit)."""
 
 from __future__ import annotations
 
@@ -132,29 +132,6 @@ def test_guard_cell():
     assert views.guard_cell("BERT") == "BERT" and views.guard_cell(None) == "" and views.guard_cell(2019) == "2019"
 
 
-# --------------------------------------------------------------------------------------------- timeline
-
-
-def test_timeline(kg):
-    tl = views.timeline(kg)
-    assert tl.years == [2003, 2013, 2016, 2017, 2018, 2019]
-    assert len(tl.points) == 21
-    links = {(a["source"], a["target"]) for a in tl.links}
-    assert {("XLNet", "BERT"), ("XLNet", "Transformer-XL"), ("GPT-2", "GPT"), ("Transformer-XL", "Transformer"),
-            ("RoBERTa", "BERT")} <= links
-    spots = [(p["year"], p["lane"]) for p in tl.points]
-    assert len(spots) == len(set(spots))  # no two models share a position
-    for year, group in views.years_list(tl):
-        lanes = sorted(p["lane"] for p in group)
-        assert lanes == [i - (len(group) - 1) / 2 for i in range(len(group))]  # centred, one apart
-    segments = views.timeline_segments(tl)
-    assert len(segments) == 2 * len(tl.links)
-    xlnet = next(p for p in tl.points if p["id"] == "XLNet")
-    assert xlnet["objective_text"] == "Autoregressive LM + Permutation language modeling"
-    assert next(p for p in tl.points if p["id"] == "word2vec")["direction_text"] == views.NO_VALUE
-
-
-# --------------------------------------------------------------------------------------------- questions
 
 
 def test_sections_in_reading_order(kg):
@@ -224,8 +201,11 @@ def test_hostile_labels_stay_plain_data(tmp_path):
         table = list(csv.reader(io.StringIO(views.compare_csv(list(rows.values())))))
         cell = dict(zip(table[0], next(r for r in table if r[0].startswith("<img"))))["Organisation"]
         assert cell.startswith("'=HYPERLINK")          # a spreadsheet shows it as text
-        tl = views.timeline(backend)
-        assert ("Evil", "BERT") in {(a["source"], a["target"]) for a in tl.links}
+        from kg.family import family_tree
+
+        tree = family_tree(backend, "direction")
+        assert ("BERT", "Evil") in {(link.source, link.target) for link in tree.links}
+        assert "<img src=x onerror=alert(1)>" in {m.label for m in tree.models}
         q99 = next(s for s in views.sections(backend) if s.id == "Q99")
         assert [s.id for s in views.sections(backend)][-1] == "Q99"
         (claim,) = q99.claims
@@ -244,7 +224,9 @@ def test_the_views_cut_and_escape_megabyte_labels_but_downloads_keep_them(tmp_pa
         assert max(len(n["title"]) for n in view.nodes) < 600 and max(len(n["label"]) for n in view.nodes) < 80
         hostile = next(n for n in view.nodes if n["id"] == "hostile")
         assert "\x1b" not in hostile["title"] and "\\x1b]0;pwned" in hostile["title"]
-        assert max(len(p["model"]) for p in views.timeline(backend).points) <= 250
+        from kg.family import family_tree
+
+        assert max(len(m.label) for m in family_tree(backend, "direction").models) <= 250
         rows = views.compare_rows(backend)
         shown = {r["page"]: r for r in views.compare_records(rows, limit=2000)}
         assert shown["/node?node=hostile"]["model"].endswith("… (cut at 2,000 characters)")
