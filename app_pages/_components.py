@@ -9,6 +9,7 @@ Labels and tooltips are drawn on canvases or set as text: hostile labels cannot 
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
 from app_pages._bundles import component
 from app_pages.i18n import t, table
@@ -22,29 +23,40 @@ def legend(nodes: list[dict]) -> list[dict]:
         ([{"label": "literal", "color": "#bdbdbd"}] if "literal" in kinds else [])
 
 
+class Events(NamedTuple):
+    """What the user did in the drawing during this run (None: nothing)."""
+    clicked: str | None     # a node's id; "" for a click on the background (clears the selection)
+    searched: str | None    # the text sent from the search box (graph page)
+
+
 def graph(nodes: list[dict], edges: list[dict], *, key: str, height: int = 620, selected: str | None = None,
           highlight: list[str] | None = None, layout_key: str = "", centre_selected: bool = True,
-          padding: int = 40) -> str | None:
-    """Draw the graph; return the id of the node clicked in this run ("" for a click on the
-    background, which clears the selection; None when nothing was clicked).
+          padding: int = 40, search: dict | None = None) -> Events:
+    """Draw the graph; return what the user clicked or searched in this run.
 
     `selected` is drawn enlarged with its neighbours and its edges highlighted (the camera flies to
     it unless the user just clicked it there, or `centre_selected` is False: the node page frames
-    the whole neighbourhood); `highlight` fades everything else; `layout_key`
-    names the laid-out view, so that the user's zoom survives reruns of the same view; `padding`
-    (px) is kept free around the drawing, for the labels of the nodes at its rim.
+    the whole neighbourhood); `highlight` fades everything else; `layout_key` names the laid-out
+    view, so that the user's zoom survives reruns of the same view; `padding` (px) is kept free
+    around the drawing, for the labels of the nodes at its rim. With `search` ({"query", "hits":
+    [{"id", "label", "kind", "matched", "outside"}], "max_chars"}) the drawing carries a search box
+    with those hits listed under it.
     """
-    words = {k: table("graph")[k] for k in ("canvas_label", "toolbar", "zoom_in", "zoom_out", "fit", "legend",
-                                              "node_list")}
+    words = dict(table("graph"))
     words["node_list"] = t("graph.node_list", count="{count}")
-    result = component("graph")(
-        key=key, data={"json": json.dumps({  # one JSON text: a list of dicts would be sent as a table
-            "nodes": nodes, "edges": edges, "height": height, "selected": selected, "highlight": highlight or [],
+    words["results"] = t("graph.results", count="{count}")
+    if search and search.get("query"):
+        words["no_results"] = t("graph.no_results", query=search["query"])
+    data = {"nodes": nodes, "edges": edges, "height": height, "selected": selected, "highlight": highlight or [],
             "layout_key": layout_key, "legend": legend(nodes), "text": words, "centre_selected": centre_selected,
-            "padding": padding})},
-        on_node_clicked_change=lambda: None,
+            "padding": padding}
+    if search is not None:
+        data["search"] = search
+    result = component("graph")(
+        key=key, data={"json": json.dumps(data)},  # one JSON text: a list of dicts would be sent as a table
+        on_node_clicked_change=lambda: None, on_searched_change=lambda: None,
     )
-    return getattr(result, "node_clicked", None)
+    return Events(getattr(result, "node_clicked", None), getattr(result, "searched", None))
 
 
 def view_key(*parts) -> str:

@@ -15,7 +15,7 @@ from app_pages.i18n import t
 from kg.limits import MAX_INPUT_CHARS, clip, display_text
 from kg.nodes import search
 from kg.views import FILTER_KINDS, graph_view, relation_labels, sections
-from kg.vocab import PM, local_name
+from kg.vocab import PM
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -61,51 +61,20 @@ def reset() -> None:
                              "g_expand": [], "g_last_search": ""})
 
 
-st.title(t("graph.title"), help=t("graph.caption"))
-
-top_left, top_right = st.columns([3, 1], gap="medium")
-kinds_now = st.session_state.get("g_kinds") or []
-summary = t("graph.filters_summary", kinds=", ".join(kinds_now) or "—",
-            relations=(", ".join(st.session_state.get("g_relations") or []) or t("graph.all_relations")),
-            section=section_title(st.session_state.get("g_section")).split(" · ")[0],
-            direction=st.session_state.get("g_direction") or t("graph.any_direction"))
-# The filters' widgets are drawn only while their expander is open (the page's first paint then waits
-# for no picker), so their values are kept in the session across the runs that do not draw them.
-for name in ("g_kinds", "g_relations", "g_section", "g_direction", "g_center", "g_depth"):
-    if name in st.session_state:
-        st.session_state[name] = st.session_state[name]
-filters = top_left.expander(display_text(summary, 160), icon=":material/filter_alt:", key="g_filters",
-                            on_change="rerun", expanded=bool(st.session_state.get("g_filters")))  # a new label keeps it open
-if filters.open:
-    with filters:
-        c1, c2 = st.columns(2)
-        c1.multiselect(t("graph.kinds"), FILTER_KINDS, key="g_kinds")
-        c2.multiselect(t("graph.relations"), relations_known, key="g_relations", placeholder=t("graph.all_relations"))
-        c3, c4 = st.columns(2)
-        c3.selectbox(t("graph.section"), [None, *survey_sections], key="g_section", format_func=section_title)
-        c4.selectbox(t("graph.direction"), [None, *sorted(directions)], key="g_direction",
-                     format_func=lambda d: t("graph.any_direction") if d is None else display_text(d, 60))
-        c5, c6, c7 = st.columns([3, 2, 1], vertical_alignment="bottom")
-        centre_choices = [None] + sorted({c for c in (st.session_state.get("g_center"), st.session_state.get("g_focus"))
-                                          if c in by_id}, key=lambda i: by_id[i].label.casefold())
-        c5.selectbox(t("graph.center"), centre_choices, key="g_center",
-                     format_func=lambda i: t("graph.no_center") if i is None else option_label(by_id[i]))
-        c6.select_slider(t("graph.depth"), DEPTHS, key="g_depth", disabled=st.session_state.get("g_center") is None)
-        c7.button(t("graph.reset"), on_click=reset, icon=":material/restart_alt:")
-
-# Search first (above the side panel, beside the map): the best hit is selected and flown to when the
-# text changes.
-with top_right:
-    query = capped(st.text_input(t("graph.search"), key="g_search", max_chars=MAX_INPUT_CHARS,
-                                 placeholder=t("graph.search_placeholder"), icon=":material/search:",
-                                 label_visibility="collapsed"), "The search")
-    hits = search(backend(), query, limit=8) if query and query.strip() else []
-    if query != st.session_state.get("g_last_search"):
-        st.session_state["g_last_search"] = query
-        if hits:
-            st.session_state["g_focus"] = hits[0].id
-
+# The containers in reading order; they are filled below, the map first, so that the browser starts
+# drawing it while the rest of the page is still being sent.
+head = st.container()
+top_left = st.container()
 left, right = st.columns([3, 1], gap="medium")
+
+# The search (its box is on the map, app_pages/_components.py): the best hit is selected and flown to when
+# the text changes.
+query = (st.session_state.get("g_search") or "")[:MAX_INPUT_CHARS]
+hits = search(backend(), query, limit=8) if query.strip() else []
+if query != st.session_state.get("g_last_search"):
+    st.session_state["g_last_search"] = query
+    if hits:
+        st.session_state["g_focus"] = hits[0].id
 
 state = GraphState(kinds=tuple(k for k in FILTER_KINDS if k in (st.session_state.get("g_kinds") or [])),
                    relations=tuple(sorted(set(st.session_state.get("g_relations") or ()))),  # as from_params reads them
@@ -124,34 +93,60 @@ v = view(graph_name(), state.kinds, state.relations or None, state.section, stat
          state.depth, tuple(iri(e) for e in state.expand), (iri(state.focus),) if state.focus else ())
 drawn_ids = {n["id"] for n in v.nodes}
 
-with right:
-    if hits:
-        st.caption(t("graph.results", count=len(hits)))
-        for h in hits:
-            outside = h.id not in drawn_ids and h.id != state.focus
-            label = clip(h.label, 48) + (f" ({clip(h.matched, 30)})" if h.matched != h.label else "")
-            st.button(label, key=f"g_hit_{h.id}", type="primary" if h.id == state.focus else "secondary",
-                      help=f"{h.kind}" + (f" · {t('graph.result_outside')}" if outside else ""), width="stretch",
-                      on_click=lambda i=h.id: st.session_state.update(g_focus=i))
-    elif query and query.strip():
-        st.info(t("graph.no_results", query=esc(query)))
-
 with left:
     if v.capped:
         st.warning(t("graph.capped", shown=len(v.nodes) - len(state.expand), total=v.total_nodes))
     if not v.nodes:
         st.info(t("graph.empty"))
     else:
-        clicked = graph(v.nodes, v.edges, key="main_graph", height=600, selected=state.focus,
-                        layout_key=view_key(graph_name(), state.kinds, state.relations, state.section,
-                                            state.direction, state.center, state.depth))
-        if clicked is not None and (clicked or None) != state.focus:
-            st.session_state["g_focus"] = clicked or None
+        found = [{"id": h.id, "label": clip(h.label, 60), "kind": h.kind,
+                  "matched": clip(h.matched, 40) if h.matched != h.label else "",
+                  "outside": h.id not in drawn_ids} for h in hits]
+        events = graph(v.nodes, v.edges, key="main_graph", height=610, selected=state.focus,
+                       layout_key=view_key(graph_name(), state.kinds, state.relations, state.section,
+                                           state.direction, state.center, state.depth),
+                       search={"query": query, "hits": found, "max_chars": MAX_INPUT_CHARS})
+        if events.searched is not None and events.searched != query:
+            st.session_state["g_search"] = capped(events.searched, "The search")
             st.rerun()
-    st.caption(t("graph.counts", nodes=len(v.nodes), edges=len(v.edges)))
+        if events.clicked is not None and (events.clicked or None) != state.focus:
+            st.session_state["g_focus"] = events.clicked or None
+            st.rerun()
+    st.caption(t("graph.counts", nodes=len(v.nodes), edges=len(v.edges)) + " · " + t("graph.caption"))
+
+head.title(t("graph.title"))
+
+with top_left:
+    kinds_now = st.session_state.get("g_kinds") or []
+    summary = t("graph.filters_summary", kinds=", ".join(kinds_now) or "—",
+                relations=(", ".join(st.session_state.get("g_relations") or []) or t("graph.all_relations")),
+                section=section_title(st.session_state.get("g_section")).split(" · ")[0],
+                direction=st.session_state.get("g_direction") or t("graph.any_direction"))
+    # The filters' widgets are drawn only while their expander is open (the page's first paint then waits
+    # for no picker), so their values are kept in the session across the runs that do not draw them.
+    for name in ("g_kinds", "g_relations", "g_section", "g_direction", "g_center", "g_depth"):
+        if name in st.session_state:
+            st.session_state[name] = st.session_state[name]
+    filters = st.expander(display_text(summary, 160), icon=":material/filter_alt:", key="g_filters",
+                          on_change="rerun", expanded=bool(st.session_state.get("g_filters")))  # a new label keeps it open
+    if filters.open:
+        with filters:
+            c1, c2 = st.columns(2)
+            c1.multiselect(t("graph.kinds"), FILTER_KINDS, key="g_kinds")
+            c2.multiselect(t("graph.relations"), relations_known, key="g_relations", placeholder=t("graph.all_relations"))
+            c3, c4 = st.columns(2)
+            c3.selectbox(t("graph.section"), [None, *survey_sections], key="g_section", format_func=section_title)
+            c4.selectbox(t("graph.direction"), [None, *sorted(directions)], key="g_direction",
+                         format_func=lambda d: t("graph.any_direction") if d is None else display_text(d, 60))
+            c5, c6, c7 = st.columns([3, 2, 1], vertical_alignment="bottom")
+            centre_choices = [None] + sorted({c for c in (st.session_state.get("g_center"), st.session_state.get("g_focus"))
+                                              if c in by_id}, key=lambda i: by_id[i].label.casefold())
+            c5.selectbox(t("graph.center"), centre_choices, key="g_center",
+                         format_func=lambda i: t("graph.no_center") if i is None else option_label(by_id[i]))
+            c6.select_slider(t("graph.depth"), DEPTHS, key="g_depth", disabled=st.session_state.get("g_center") is None)
+            c7.button(t("graph.reset"), on_click=reset, icon=":material/restart_alt:")
 
 with right:
-    st.subheader(t("graph.selected"), divider="gray")
     node = by_id.get(state.focus) if state.focus else None
     if node is None:
         st.caption(t("graph.nothing_selected"))

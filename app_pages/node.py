@@ -71,7 +71,7 @@ st.page_link(TRACE_PAGE, label="Trace from here: its weaknesses, what fixes them
 st.subheader(t("node.neighbourhood"))
 hood = hood_view(graph_name(), node.iri)
 clicked = graph(hood.nodes, hood.edges, key=f"hood-{node.id}", height=400, selected=node.id,
-                layout_key=f"hood-{node.id}", centre_selected=False, padding=40)
+                layout_key=f"hood-{node.id}", centre_selected=False).clicked
 if clicked and clicked != node.id:
     st.switch_page(NODE_PAGE, query_params={"node": clicked})
 if hood.capped:

@@ -260,7 +260,7 @@ def _show_graph(outcome: dict) -> None:
         return
     if view.capped:
         st.caption(f"Drawing the first {len(view.nodes)} of {view.total_nodes:,} nodes.")
-    clicked = graph(view.nodes, view.edges, key="sparql_graph", height=460)
+    clicked = graph(view.nodes, view.edges, key="sparql_graph", height=460).clicked
     if clicked and clicked.startswith(f"<{PM}") and clicked.endswith(">"):
         iri = clicked[1:-1]
         if iri in nodes():

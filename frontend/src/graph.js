@@ -21,6 +21,7 @@ const FADED = "#e4e4e4";
 const cameras = new Map();      // layout key -> camera state, so a rerun of the same view keeps the user's zoom
 const selections = new Map();   // layout key -> the node selected when it was last drawn
 let lastClicked = null;         // the node this component reported last: selecting it again does not fly
+let searchFocused = false;      // the search was just sent from the box: give the new box the focus back
 
 const CSS = `
 .plm-graph { position: relative; border: 1px solid #d9d9d9; border-radius: 6px; background: #fff;
@@ -44,6 +45,21 @@ const CSS = `
 .plm-nodes button { border: none; background: none; padding: 1px 2px; color: #1f5fa8; cursor: pointer; text-align: left;
   font: inherit; }
 .plm-nodes button:focus-visible, .plm-nodes button:hover { text-decoration: underline; outline: 2px solid #4e79a7; }
+.plm-graph .find { position: absolute; left: 8px; top: 8px; z-index: 2; width: min(300px, calc(100% - 70px));
+  background: #fff; border: 1px solid #ccc; border-radius: 6px; box-shadow: 0 1px 4px #0001; }
+.plm-graph .find form { display: flex; }
+.plm-graph .find input { flex: 1; min-width: 0; border: none; padding: 7px 9px; font: 14px ${LABEL_FONT}; outline: none;
+  background: transparent; }
+.plm-graph .find:focus-within { border-color: #4e79a7; box-shadow: 0 0 0 2px #4e79a744; }
+.plm-graph .find .go { border: none; background: none; padding: 0 10px; cursor: pointer; font-size: 15px; color: #555; }
+.plm-graph .find p { margin: 0; padding: 3px 9px; font-size: 12px; color: #666; border-top: 1px solid #eee; }
+.plm-graph .find ul { list-style: none; margin: 0; padding: 2px 0; border-top: 1px solid #eee; max-height: 240px;
+  overflow-y: auto; }
+.plm-graph .find li button { display: block; width: 100%; text-align: left; border: none; background: none; padding: 4px 9px;
+  font: 13px ${LABEL_FONT}; color: #1f3f66; cursor: pointer; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.plm-graph .find li button:hover, .plm-graph .find li button:focus-visible { background: #eef3fa; outline: none; }
+.plm-graph .find li button[aria-current="true"] { font-weight: 600; background: #e4ecf7; }
+.plm-graph .find li small { color: #777; margin-left: 6px; }
 @media (max-width: 640px) { .plm-graph .legend { font-size: 11px; } }
 `;
 
@@ -82,7 +98,6 @@ function spots(cx, cy, r, w, h, rings = 0, leftHalf = false) {
 const MUST_LABEL = 4000;        // priorities from this up (models, the selection) get the far spots too
 
 export default function ({ data: sent, parentElement, setTriggerValue }) {
-  performance.mark("plm-graph:start");
   const data = JSON.parse(sent.json);
   const text = data.text || {};
   const nodes = data.nodes || [];
@@ -94,6 +109,7 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
   const root = el("div", { class: "plm-graph", "data-testid": "plm-graph", tabindex: "0", role: "application",
                             "aria-label": text.canvas_label || "" });
   const stage = el("div", { class: "stage" });
+  let listTimer = 0;
   const labels = el("canvas", { class: "labels", "aria-hidden": "true" });
   const tip = el("div", { class: "tip", role: "tooltip" });
   const toolbar = el("div", { class: "toolbar", role: "toolbar", "aria-label": text.toolbar || "" });
@@ -114,7 +130,44 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
   }
   const frame = el("div", { class: "frame" });
   frame.style.height = `${data.height || 620}px`;
-  frame.append(stage, labels, toolbar, tip);
+  // The search box, on the map itself (like a map's): Enter sends the text; the server's hits come back
+  // listed under it, the best one already selected and flown to.
+  const find = data.search ? el("div", { class: "find", role: "search" }) : null;
+  if (find) {
+    const form = el("form");
+    const input = el("input", { type: "search", maxlength: String(data.search?.max_chars || 200),
+                                placeholder: text.search_placeholder || "", "aria-label": text.search || "",
+                                autocomplete: "off", spellcheck: "false" });
+    input.value = data.search?.query || "";
+    const go = el("button", { type: "submit", class: "go", title: text.search || "", "aria-label": text.search || "" }, "⌕");
+    form.append(input, go);
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      searchFocused = true;
+      setTriggerValue("searched", input.value);
+    });
+    find.appendChild(form);
+    const hits = data.search?.hits || [];
+    if (data.search?.query) {
+      find.appendChild(el("p", {}, hits.length ? (text.results || "").replace("{count}", String(hits.length))
+                                                : (text.no_results || "")));
+    }
+    if (hits.length) {
+      const ul = el("ul", { "aria-label": text.results_label || "" });
+      for (const h of hits) {
+        const b = el("button", { type: "button", "data-node": h.id, "aria-current": String(h.id === selected),
+                                 title: h.kind });
+        b.append(document.createTextNode(h.label));
+        if (h.matched) b.appendChild(el("small", {}, h.matched));
+        if (h.outside) b.appendChild(el("small", {}, text.result_outside || ""));
+        b.onclick = () => { lastClicked = null; setTriggerValue("node_clicked", h.id); };
+        ul.appendChild(el("li")).appendChild(b);
+      }
+      find.appendChild(ul);
+    }
+    if (searchFocused) { searchFocused = false; setTimeout(() => input.focus(), 0); }
+  }
+  frame.append(stage, labels, toolbar, ...(find ? [find] : []), tip);
   root.append(frame, legend);
   parentElement.appendChild(root);
 
@@ -159,7 +212,6 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
       return attrs;
     },
   });
-  performance.mark("plm-graph:sigma");
   const camera = renderer.getCamera();
   // The frame is the view's own nodes: nodes added to it (expanded neighbours, a search hit from outside
   // the filters) appear around them without rescaling, so nothing already drawn moves.
@@ -233,7 +285,7 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
     if (neighbours.has(id) || highlighted.has(id)) r += 1e6;
     return r;
   }
-  let drawn = [], settled = false, rafId = 0;
+  let drawn = [], settled = false;
   function drawLabels() {
     const w = stage.clientWidth, h = stage.clientHeight, dpr = window.devicePixelRatio || 1;
     if (labels.width !== Math.round(w * dpr) || labels.height !== Math.round(h * dpr)) {
@@ -244,7 +296,7 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, w, h);
     const stageBox = stage.getBoundingClientRect();
-    const blocked = [toolbar].map((b) => {
+    const blocked = [toolbar, find].filter(Boolean).map((b) => {
       const r = b.getBoundingClientRect();
       return [r.left - stageBox.left, r.top - stageBox.top, r.width, r.height];
     }).filter((b) => b[2] > 0);
@@ -333,24 +385,26 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
       return li;
     }));
   }
-  let listTimer = 0;
+  // Labels are drawn in the same frame as the nodes, so the first picture is the whole picture.
   renderer.on("afterRender", () => {
-    cancelAnimationFrame(rafId);
-    rafId = requestAnimationFrame(() => {
-      drawLabels();
-      if (!settled && !camera.isAnimated()) {
-        settled = true;
-        performance.mark("plm-graph:settled");
-        publish();
-        refreshList();
-      } else if (settled) {
-        clearTimeout(listTimer);
-        listTimer = setTimeout(refreshList, 300);
-      }
-    });
+    drawLabels();
+    if (!settled && !camera.isAnimated()) {
+      settled = true;
+      performance.mark("plm-graph:settled");
+      publish();
+      refreshList();
+    } else if (settled) {
+      clearTimeout(listTimer);
+      listTimer = setTimeout(refreshList, 300);
+    }
   });
-  const resize = new ResizeObserver(() => renderer.refresh());
+  let size = [frame.clientWidth, frame.clientHeight];
+  const resize = new ResizeObserver(() => {  // it also fires once on observe: only a real change redraws
+    const now = [frame.clientWidth, frame.clientHeight];
+    if (now[0] !== size[0] || now[1] !== size[1]) { size = now; renderer.refresh(); }
+  });
   resize.observe(frame);
+  renderer.scheduleRender();  // the constructor drew before the handlers above listened: draw once more, with labels
   globalThis.__plmSigma = renderer;   // a handle for browser tests (camera, coordinates)
-  return () => { resize.disconnect(); cancelAnimationFrame(rafId); clearTimeout(listTimer); renderer.kill(); };
+  return () => { resize.disconnect(); clearTimeout(listTimer); renderer.kill(); };
 }

@@ -51,11 +51,11 @@ def test_the_graph_page_shows_sections_with_their_questions():
 
 def test_a_chinese_search_selects_the_best_hit_and_the_address_keeps_it():
     at = open_page()
-    at.text_input(key="g_search").input("排列語言模型").run()
+    at.session_state["g_search"] = "排列語言模型"   # what the map's search box sends
+    at.run()
     assert not at.exception
     assert at.session_state["g_focus"] == "permutation-lm"
     assert at.query_params["focus"] == "permutation-lm" and at.query_params["q"] == "排列語言模型"
-    assert any(b.label.startswith("Permutation language modeling") for b in at.button)
     assert any("Open its page" == p.proto.label for p in at.get("page_link"))
 
 
