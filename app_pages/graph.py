@@ -69,7 +69,7 @@ left, right = st.columns([3, 1], gap="medium")
 
 # The search (its box is on the map, app_pages/_components.py): the best hit is selected and flown to when
 # the text changes.
-query = (st.session_state.get("g_search") or "")[:MAX_INPUT_CHARS]
+query = capped(st.session_state.get("g_search") or "", "The search")  # as the box sent it (it stops at 200)
 hits = search(backend(), query, limit=8) if query.strip() else []
 if query != st.session_state.get("g_last_search"):
     st.session_state["g_last_search"] = query
@@ -107,7 +107,7 @@ with left:
                                            state.direction, state.center, state.depth),
                        search={"query": query, "hits": found, "max_chars": MAX_INPUT_CHARS})
         if events.searched is not None and events.searched != query:
-            st.session_state["g_search"] = capped(events.searched, "The search")
+            st.session_state["g_search"] = events.searched[:MAX_INPUT_CHARS]  # (the next run says it was cut)
             st.rerun()
         if events.clicked is not None and (events.clicked or None) != state.focus:
             st.session_state["g_focus"] = events.clicked or None

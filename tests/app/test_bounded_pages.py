@@ -119,8 +119,28 @@ def test_the_sparql_table_cuts_cells_and_the_session_keeps_only_what_is_shown(ho
 # --------------------------------------------------------------------------------------------- hostile input
 
 
+def map_search(at) -> dict:
+    """The search box the graph page draws on its map (in the graph component's data)."""
+    import json
+
+    (drawing,) = at.get("bidi_component")
+    return json.loads(json.loads(drawing.proto.json)["json"])["search"]
+
+
+def test_a_megabyte_search_from_the_map_s_box_is_cut_with_a_message_and_answers_within_a_second(hostile_app):
+    at, _ = visit(None)
+    at.session_state["g_search"] = "排列语言模型 " * (MEGABYTE // 7)   # what a client may send, whatever the box's cap
+    t0 = time.perf_counter()
+    at.run()
+    assert time.perf_counter() - t0 < PAGE_SECONDS
+    assert not at.exception
+    assert len(map_search(at)["query"]) == 200
+    assert any("only the first 200 are used" in w.value for w in at.warning)
+    assert page_bytes(at) < PAGE_BYTES
+
+
 def test_a_megabyte_search_is_cut_with_a_message_and_answers_within_a_second(hostile_app):
-    for page, key in ((None, "g_search"), (COMPARE, "compare-search"), (QUESTIONS, "questions-search")):
+    for page, key in ((COMPARE, "compare-search"), (QUESTIONS, "questions-search")):
         at, _ = visit(page)
         # set_value, not input (which, like the browser, stops at max_chars): a client may send anything
         at.text_input(key=key).set_value("排列语言模型 " * (MEGABYTE // 7))
@@ -156,8 +176,8 @@ def test_a_query_in_the_address_over_the_limit_is_cut_shown_and_not_run(hostile_
 
 
 def test_every_text_field_declares_its_length_cap(hostile_app):
-    for page, key, cap in ((None, "g_search", 200), (COMPARE, "compare-search", 200),
-                           (QUESTIONS, "questions-search", 200)):
+    assert map_search(visit(None)[0])["max_chars"] == 200   # the map's search box: its input's maxlength
+    for page, key, cap in ((COMPARE, "compare-search", 200), (QUESTIONS, "questions-search", 200)):
         assert visit(page)[0].text_input(key=key).proto.max_chars == cap
     at, _ = visit(SPARQL)
     assert at.text_area(key="sparql_text").proto.max_chars == MAX_QUERY_CHARS

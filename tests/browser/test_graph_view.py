@@ -166,6 +166,7 @@ def test_search_results_are_in_the_first_screen_and_the_map_flies_to_the_best_hi
     goto(desktop, app_url)
     wait_graph(desktop, min_nodes=50)
     search = desktop.get_by_placeholder(re.compile("^Find a node"))
+    assert search.get_attribute("maxlength") == "200"
     search.fill("排列语言")
     search.press("Enter")
     rerun(desktop)
