@@ -30,26 +30,21 @@ class Events(NamedTuple):
 
 
 def graph(nodes: list[dict], edges: list[dict], *, key: str, height: int = 620, selected: str | None = None,
-          highlight: list[str] | None = None, layout_key: str = "", centre_selected: bool = True,
-          padding: int = 40, search: dict | None = None) -> Events:
+          layout_key: str = "", centre_selected: bool = True, search: dict | None = None) -> Events:
     """Draw the graph; return what the user clicked or searched in this run.
 
     `selected` is drawn enlarged with its neighbours and its edges highlighted (the camera flies to
     it unless the user just clicked it there, or `centre_selected` is False: the node page frames
-    the whole neighbourhood); `highlight` fades everything else; `layout_key` names the laid-out
-    view, so that the user's zoom survives reruns of the same view; `padding` (px) is kept free
-    around the drawing, for the labels of the nodes at its rim. With `search` ({"query", "hits":
+    the whole neighbourhood), everything else faded; `layout_key` names the laid-out view, so that
+    the user's zoom survives reruns of the same view. With `search` ({"query", "hits":
     [{"id", "label", "kind", "matched", "outside"}], "max_chars"}) the drawing carries a search box
     with those hits listed under it.
     """
-    words = dict(table("graph"))
-    words["node_list"] = t("graph.node_list", count="{count}")
-    words["results"] = t("graph.results", count="{count}")
+    words = dict(table("graph"))  # {count} is filled in by the drawing
     if search and search.get("query"):
         words["no_results"] = t("graph.no_results", query=search["query"])
-    data = {"nodes": nodes, "edges": edges, "height": height, "selected": selected, "highlight": highlight or [],
-            "layout_key": layout_key, "legend": legend(nodes), "text": words, "centre_selected": centre_selected,
-            "padding": padding}
+    data = {"nodes": nodes, "edges": edges, "height": height, "selected": selected, "layout_key": layout_key,
+            "legend": legend(nodes), "text": words, "centre_selected": centre_selected}
     if search is not None:
         data["search"] = search
     result = component("graph")(

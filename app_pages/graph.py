@@ -1,4 +1,4 @@
-"""Graph: the survey's map. The drawing comes first; beside it, search and the selected node.
+"""Graph: the survey's map. The drawing comes first, with its search box on it; beside it, the selected node.
 
 Everything the user sets (filters, search, selection, neighbourhood, expansions) lives in the address
 (app_pages/graph_state.py), so a view can be reloaded and shared; the layout is computed on the server
@@ -13,7 +13,7 @@ from app_pages._shared import (NODE_PAGE, TRACE_PAGE, backend, capped, esc, grap
 from app_pages.graph_state import DEPTHS, GraphState, from_params, to_params
 from app_pages.i18n import t
 from kg.limits import MAX_INPUT_CHARS, clip, display_text
-from kg.nodes import search
+from kg.nodes import describe, search
 from kg.views import FILTER_KINDS, graph_view, relation_labels, sections
 from kg.vocab import PM
 
@@ -38,12 +38,20 @@ relations_known = relation_labels(backend())
 # load, a pasted link, a link from another page) is adopted: the widgets are set from it.
 state = from_params(st.query_params, nodes=set(by_id), sections=set(survey_sections), directions=set(directions),
                     relations=set(relations_known))
-if st.session_state.get("g_written") != to_params(state):
+FILTER_KEYS = ("g_kinds", "g_relations", "g_section", "g_direction", "g_center", "g_depth")  # the filters' widgets
+
+
+def adopt(s: GraphState) -> None:
+    """Set the page's session (the widgets' values among it) to the view `s`."""
     st.session_state.update({
-        "g_kinds": list(state.kinds), "g_relations": list(state.relations), "g_section": state.section,
-        "g_direction": state.direction, "g_search": state.q, "g_center": state.center, "g_depth": state.depth,
-        "g_focus": state.focus, "g_expand": list(state.expand), "g_last_search": state.q,
+        "g_kinds": list(s.kinds), "g_relations": list(s.relations), "g_section": s.section,
+        "g_direction": s.direction, "g_search": s.q, "g_center": s.center, "g_depth": s.depth,
+        "g_focus": s.focus, "g_expand": list(s.expand), "g_last_search": s.q,
     })
+
+
+if st.session_state.get("g_written") != to_params(state):
+    adopt(state)
 for name, value, why in state.problems:
     st.warning(t("graph.bad_param", name=esc(name), value=esc(value, 80), why=esc(why)), icon=":material/link_off:")
 
@@ -53,12 +61,6 @@ def section_title(sid: str | None) -> str:
         return t("graph.any_section")
     sec = survey_sections[sid]
     return display_text(f"{sid} · {sec.question.get('en') or sec.label}", 90)
-
-
-def reset() -> None:
-    st.session_state.update({"g_kinds": list(GraphState().kinds), "g_relations": [], "g_section": None,
-                             "g_direction": None, "g_search": "", "g_center": None, "g_depth": 1, "g_focus": None,
-                             "g_expand": [], "g_last_search": ""})
 
 
 # The containers in reading order; they are filled below, the map first, so that the browser starts
@@ -124,7 +126,7 @@ with top_left:
                 direction=st.session_state.get("g_direction") or t("graph.any_direction"))
     # The filters' widgets are drawn only while their expander is open (the page's first paint then waits
     # for no picker), so their values are kept in the session across the runs that do not draw them.
-    for name in ("g_kinds", "g_relations", "g_section", "g_direction", "g_center", "g_depth"):
+    for name in FILTER_KEYS:
         if name in st.session_state:
             st.session_state[name] = st.session_state[name]
     filters = st.expander(display_text(summary, 160), icon=":material/filter_alt:", key="g_filters",
@@ -144,7 +146,7 @@ with top_left:
             c5.selectbox(t("graph.center"), centre_choices, key="g_center",
                          format_func=lambda i: t("graph.no_center") if i is None else option_label(by_id[i]))
             c6.select_slider(t("graph.depth"), DEPTHS, key="g_depth", disabled=st.session_state.get("g_center") is None)
-            c7.button(t("graph.reset"), on_click=reset, icon=":material/restart_alt:")
+            c7.button(t("graph.reset"), on_click=adopt, args=(GraphState(),), icon=":material/restart_alt:")
 
 with right:
     node = by_id.get(state.focus) if state.focus else None
@@ -154,8 +156,6 @@ with right:
         zh = node.labels.get("zh-Hans")
         st.markdown(f"**{esc(node.label, 120)}**  \n" + kind_badge(node.kind)
                     + (f" {esc(zh, 60)}" if zh and zh != node.label else ""))
-        from kg.nodes import describe
-
         definition = describe(backend(), node.id).definition
         if definition:
             st.caption(esc(definition, 280))

@@ -22,14 +22,13 @@ is cut to MAX_INPUT_CHARS characters before it is read, and a list to MAX_LIST i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from kg.limits import MAX_INPUT_CHARS
 from kg.views import DEFAULT_KINDS, FILTER_KINDS
 
 MAX_LIST = 20
 DEPTHS = (1, 2, 3)
-PARAMETERS = ("kinds", "rel", "section", "direction", "q", "focus", "center", "depth", "expand")
 
 
 @dataclass(frozen=True)
@@ -44,9 +43,6 @@ class GraphState:
     depth: int = 1
     expand: tuple[str, ...] = ()
     problems: tuple[tuple[str, str, str], ...] = field(default=(), compare=False)  # (name, value, why)
-
-    def with_(self, **changes) -> "GraphState":
-        return replace(self, problems=(), **changes)
 
 
 def _values(params, name: str) -> list[str]:

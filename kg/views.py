@@ -91,14 +91,15 @@ KIND_PRIORITY = {"model": 4, "mechanism": 3, "weakness": 3, "objective": 2, "ext
 def graph_view(backend: Backend, *, kinds=DEFAULT_KINDS, relations: list[str] | None = None,
                section: str | None = None, direction: str | None = None, center: str | None = None,
                depth: int = 1, expand: tuple[str, ...] = (), include: tuple[str, ...] = (),
-               only: set[str] | None = None, max_nodes: int = MAX_NODES) -> GraphView:
+               only: set[str] | None = None, max_nodes: int = MAX_NODES,
+               positions: dict[str, tuple[float, float]] | None = None) -> GraphView:
     """The subgraph the graph page draws, each node at its position.
 
     `center` (an IRI) keeps its neighbourhood to `depth` hops. `expand` (IRIs) adds the neighbours
     of those nodes, of any kind, and `include` (IRIs) adds those nodes themselves (a search hit the
     filters leave out): the filtered view is laid out alone (`layout`), and what is added is placed
     around the node it hangs from, so expanding never moves what was already drawn. `only` (IRIs)
-    keeps no node outside it.
+    keeps no node outside it. `positions` (node id -> x, y) places the nodes instead of the layout.
     """
     import networkx as nx
 
@@ -129,11 +130,13 @@ def graph_view(backend: Backend, *, kinds=DEFAULT_KINDS, relations: list[str] | 
     ordered = sorted(chosen, key=lambda n: (n != center, -degree[n], nodes[n].label))
     out_nodes = [_drawn_node(nodes[n], degree[n], n == center) for n in ordered]
     out_edges = [{"from": local_name(u), "to": local_name(v), "label": label} for u, v, label in edges]
-    positions = layout([local_name(n) for n in base.chosen],
-                       [(local_name(u), local_name(v)) for u, v, _ in edges if u in base.chosen and v in base.chosen])
-    positions.update(_around(positions, [local_name(n) for n in extra],
-                             [(local_name(u), local_name(v)) for u, v, _ in edges],
-                             prefer=[local_name(n) for n in expand]))
+    if positions is None:
+        positions = layout([local_name(n) for n in base.chosen],
+                           [(local_name(u), local_name(v)) for u, v, _ in edges
+                            if u in base.chosen and v in base.chosen])
+        positions.update(_around(positions, [local_name(n) for n in extra],
+                                 [(local_name(u), local_name(v)) for u, v, _ in edges],
+                                 prefer=[local_name(n) for n in expand]))
     added = {local_name(n) for n in extra}
     for n in out_nodes:
         n["x"], n["y"] = positions[n["id"]]
@@ -274,8 +277,6 @@ def neighbourhood(backend: Backend, iri: str, max_nodes: int = HOOD_NODES) -> Gr
         groups.setdefault(order.get(nodes[n].kind, len(order)), []).append(n)
     ranked = [n for round_ in itertools.zip_longest(*(groups[k] for k in sorted(groups))) for n in round_ if n]
     shown = ranked[:max_nodes - 1]
-    view = graph_view(backend, kinds=tuple(KIND_COLORS), only={iri, *shown}, center=iri, depth=1,
-                      max_nodes=max_nodes)
     # A star, drawn as one: the node in the middle, its neighbours around it grouped by kind (in the
     # order of HOOD_KIND_ORDER), on an ellipse wider than tall like the panel that shows it.
     ring = sorted(shown, key=lambda n: (order.get(nodes[n].kind, len(order)), nodes[n].label.casefold()))
@@ -283,8 +284,8 @@ def neighbourhood(backend: Backend, iri: str, max_nodes: int = HOOD_NODES) -> Gr
     for i, n in enumerate(ring):
         angle = -math.pi / 2 + 2 * math.pi * i / max(1, len(ring))
         place[local_name(n)] = (round(420 * math.cos(angle), 1), round(200 * math.sin(angle), 1))
-    for n in view.nodes:
-        n["x"], n["y"] = place.get(n["id"], (n["x"], n["y"]))
+    view = graph_view(backend, kinds=tuple(KIND_COLORS), only={iri, *shown}, center=iri, depth=1,
+                      max_nodes=max_nodes, positions=place)
     return GraphView(view.nodes, view.edges, len(joins) + 1, len(joins) + 1 > max_nodes, view.relations)
 
 

@@ -109,7 +109,6 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
   const root = el("div", { class: "plm-graph", "data-testid": "plm-graph", tabindex: "0", role: "application",
                             "aria-label": text.canvas_label || "" });
   const stage = el("div", { class: "stage" });
-  let listTimer = 0;
   const labels = el("canvas", { class: "labels", "aria-hidden": "true" });
   const tip = el("div", { class: "tip", role: "tooltip" });
   const toolbar = el("div", { class: "toolbar", role: "toolbar", "aria-label": text.toolbar || "" });
@@ -135,10 +134,10 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
   const find = data.search ? el("div", { class: "find", role: "search" }) : null;
   if (find) {
     const form = el("form");
-    const input = el("input", { type: "search", maxlength: String(data.search?.max_chars || 200),
+    const input = el("input", { type: "search", maxlength: String(data.search.max_chars || 200),
                                 placeholder: text.search_placeholder || "", "aria-label": text.search || "",
                                 autocomplete: "off", spellcheck: "false" });
-    input.value = data.search?.query || "";
+    input.value = data.search.query || "";
     const go = el("button", { type: "submit", class: "go", title: text.search || "", "aria-label": text.search || "" }, "⌕");
     form.append(input, go);
     form.addEventListener("submit", (ev) => {
@@ -147,8 +146,8 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
       setTriggerValue("searched", input.value);
     });
     find.appendChild(form);
-    const hits = data.search?.hits || [];
-    if (data.search?.query) {
+    const hits = data.search.hits || [];
+    if (data.search.query) {
       find.appendChild(el("p", {}, hits.length ? (text.results || "").replace("{count}", String(hits.length))
                                                 : (text.no_results || "")));
     }
@@ -187,20 +186,17 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
     if (graph.hasNode(e.from) && graph.hasNode(e.to)) graph.addEdge(e.from, e.to, { label: e.label });
   }
   const neighbours = new Set(selected && graph.hasNode(selected) ? graph.neighbors(selected) : []);
-  const highlighted = new Set(data.highlight || []);
+  // with a selection, everything but it and its neighbours fades into the background
+  const isFaded = (id) => !!selected && id !== selected && !neighbours.has(id);
 
   const renderer = new Sigma(graph, stage, {
     renderLabels: false, renderEdgeLabels: false, defaultEdgeType: "arrow", defaultEdgeColor: "#b9b9b9",
-    zIndex: true, stagePadding: data.padding || 40, minCameraRatio: 0.05, maxCameraRatio: 4, allowInvalidContainer: true,
+    zIndex: true, stagePadding: 40, minCameraRatio: 0.05, maxCameraRatio: 4, allowInvalidContainer: true,
     nodeReducer(node, attrs) {
       const out = { ...attrs, label: null };
-      if (selected) {
-        if (node === selected) Object.assign(out, { size: attrs.size * 1.5, zIndex: 3, highlighted: true });
-        else if (neighbours.has(node)) out.zIndex = 2;
-        else Object.assign(out, { color: FADED, zIndex: 0 });
-      } else if (highlighted.size && !highlighted.has(node)) {
-        Object.assign(out, { color: FADED, zIndex: 0 });
-      }
+      if (node === selected) Object.assign(out, { size: attrs.size * 1.5, zIndex: 3, highlighted: true });
+      else if (isFaded(node)) Object.assign(out, { color: FADED, zIndex: 0 });
+      else if (selected) out.zIndex = 2;
       return out;
     },
     edgeReducer(edge, attrs) {
@@ -282,7 +278,7 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
   function rank(id) {
     if (id === selected) return 1e9;
     let r = graph.getNodeAttribute(id, "priority") || 0;
-    if (neighbours.has(id) || highlighted.has(id)) r += 1e6;
+    if (neighbours.has(id)) r += 1e6;
     return r;
   }
   let drawn = [], settled = false;
@@ -308,8 +304,6 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
       const p = renderer.graphToViewport({ x: attrs.x, y: attrs.y });
       at.set(id, [p.x, p.y, renderer.scaleSize(attrs.size * (id === selected ? 1.5 : 1), ratio)]);
     }
-    const isFaded = (id) => (selected && id !== selected && !neighbours.has(id)) ||
-                            (!selected && highlighted.size > 0 && !highlighted.has(id));
     // the nodes a label may not cover: those on screen and not faded into the background
     const discs = [...at.entries()].filter(([id, d]) => !isFaded(id) &&
                                            d[0] >= -20 && d[1] >= -20 && d[0] <= w + 20 && d[1] <= h + 20);
@@ -386,6 +380,7 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
     }));
   }
   // Labels are drawn in the same frame as the nodes, so the first picture is the whole picture.
+  let listTimer = 0;
   renderer.on("afterRender", () => {
     drawLabels();
     if (!settled && !camera.isAnimated()) {

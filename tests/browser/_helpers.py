@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -80,8 +81,6 @@ GRAPH = '[data-testid="plm-graph"]'   # the graph component's root (inside its s
 
 def drawn(page, nth: int = 0) -> dict:
     """What the nth graph on the page says it drew: its `data-drawn` JSON (see frontend/src/graph.js)."""
-    import json
-
     return json.loads(page.locator(GRAPH).nth(nth).get_attribute("data-drawn"))
 
 
@@ -93,8 +92,6 @@ def wait_graph(page, min_nodes: int = 2, nth: int = 0) -> dict:
     while True:
         raw = loc.get_attribute("data-drawn")
         if raw:
-            import json
-
             d = json.loads(raw)
             if d.get("settled") and len(d["nodes"]) >= min_nodes:
                 break
