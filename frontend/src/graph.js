@@ -4,20 +4,31 @@
 // highlights, then models, then the best-connected), each at the first of eight spots around its node
 // that is free, and a label with no free spot is left out until the user zooms in.
 //
+// The first picture is drawn on a plain 2D canvas (`sketch`, below), with sigma's own projection and
+// sigma's own sizes, so that the map is on screen before WebGL is ready: creating sigma's three WebGL
+// contexts costs 100-150 ms here (software GL). sigma is created right after that first paint, draws the
+// same picture, and the sketch is removed; nothing moves. Where WebGL cannot start, the sketch stays, with
+// a notice: the zoom buttons and keys still move it and the node list below it still selects.
+//
 // What it drew is exposed to tests on the root element (data-testid="plm-graph") as `data-drawn`:
-// {"nodes": [{"id", "labelBox": [x, y, w, h] | null, "shown"}], "selected", "settled", "camera"}, with
-// boxes in CSS pixels of the page's viewport.
+// {"nodes": [{"id", "labelBox": [x, y, w, h] | null, "shown", "centre"}], "selected", "settled", "camera",
+// "renderer": "sketch" | "sigma" | "sketch-only"}, with boxes in CSS pixels of the page's viewport.
 //
 // Every text (labels, tooltips, the toolbar's words, which come from the message catalogue through
 // `data.text`) is set with textContent or drawn on a canvas: nothing from the graph is ever parsed as HTML.
 import Graph from "graphology";
-import Sigma from "sigma";
+import Sigma, { Camera } from "sigma";
+import { createNormalizationFunction, graphExtent, matrixFromCamera, multiplyVec2 } from "sigma/utils";
 
 const LABEL_FONT = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans', 'Noto Sans CJK SC', sans-serif";
 const LABEL_SIZE = 13;          // CSS px, whatever the zoom (the issue's floor is 11)
 const LABEL_PAD = 3;            // px of halo around a label's text, inside its box
 const GAP = 2;                  // px kept free between two labels' boxes
 const FADED = "#e4e4e4";
+const EDGE = "#b9b9b9", EDGE_NEAR = "#4d4d4d", EDGE_FADED = "#f0f0f0";
+const PADDING = 40;             // px around the view (sigma's stagePadding)
+const MIN_EDGE = 1.7;           // px: sigma's minEdgeThickness (an edge's width before its 1 px of fading)
+const ARROW_LENGTH = 2.5, ARROW_WIDENESS = 2;  // sigma's arrow head, in edge thicknesses
 const cameras = new Map();      // layout key -> camera state, so a rerun of the same view keeps the user's zoom
 const selections = new Map();   // layout key -> the node selected when it was last drawn
 let lastClicked = null;         // the node this component reported last: selecting it again does not fly
@@ -29,7 +40,9 @@ const CSS = `
 .plm-graph:focus-visible { box-shadow: 0 0 0 3px #4e79a7aa; }
 .plm-graph .frame { position: relative; overflow: hidden; }
 .plm-graph .stage { position: absolute; inset: 0; }
-.plm-graph canvas.labels { position: absolute; left: 0; top: 0; pointer-events: none; }
+.plm-graph canvas.labels, .plm-graph canvas.sketch { position: absolute; left: 0; top: 0; pointer-events: none; }
+.plm-graph .notice { position: absolute; left: 8px; bottom: 8px; z-index: 2; padding: 3px 8px; font-size: 12px;
+  background: #fff8e1; border: 1px solid #e0c97a; border-radius: 4px; }
 .plm-graph .toolbar { position: absolute; right: 8px; top: 8px; display: flex; flex-direction: column; gap: 4px; z-index: 2; }
 .plm-graph .toolbar button { width: 34px; height: 34px; border: 1px solid #ccc; border-radius: 6px; background: #fff;
   font-size: 18px; line-height: 1; cursor: pointer; color: #333; }
@@ -189,36 +202,49 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
   // with a selection, everything but it and its neighbours fades into the background
   const isFaded = (id) => !!selected && id !== selected && !neighbours.has(id);
 
-  const renderer = new Sigma(graph, stage, {
-    renderLabels: false, renderEdgeLabels: false, defaultEdgeType: "arrow", defaultEdgeColor: "#b9b9b9",
-    zIndex: true, stagePadding: 40, minCameraRatio: 0.05, maxCameraRatio: 4, allowInvalidContainer: true,
-    nodeReducer(node, attrs) {
-      const out = { ...attrs, label: null };
-      if (node === selected) Object.assign(out, { size: attrs.size * 1.5, zIndex: 3, highlighted: true });
-      else if (isFaded(node)) Object.assign(out, { color: FADED, zIndex: 0 });
-      else if (selected) out.zIndex = 2;
-      return out;
-    },
-    edgeReducer(edge, attrs) {
-      const [s, t] = graph.extremities(edge);
-      if (selected) {
-        return s === selected || t === selected ? { ...attrs, color: "#4d4d4d", size: 2, zIndex: 2 }
-                                                : { ...attrs, color: "#f0f0f0", zIndex: 0 };
-      }
-      return attrs;
-    },
-  });
-  const camera = renderer.getCamera();
+  // How each node and edge looks: sigma's reducers, and the sketch draws with the same.
+  function nodeLook(node, attrs) {
+    const out = { ...attrs, label: null };
+    if (node === selected) Object.assign(out, { size: attrs.size * 1.5, zIndex: 3, highlighted: true });
+    else if (isFaded(node)) Object.assign(out, { color: FADED, zIndex: 0 });
+    else if (selected) out.zIndex = 2;
+    return out;
+  }
+  function edgeLook(edge, attrs) {
+    const [s, t] = graph.extremities(edge);
+    if (selected) {
+      return s === selected || t === selected ? { ...attrs, color: EDGE_NEAR, size: 2, zIndex: 2 }
+                                              : { ...attrs, color: EDGE_FADED, zIndex: 0 };
+    }
+    return attrs;
+  }
+
   // The frame is the view's own nodes: nodes added to it (expanded neighbours, a search hit from outside
   // the filters) appear around them without rescaling, so nothing already drawn moves.
   const own = nodes.filter((n) => !n.added);
-  if (own.length && own.length < nodes.length) {
-    const xs = own.map((n) => n.x), ys = own.map((n) => -n.y);
-    renderer.setCustomBBox({ x: [Math.min(...xs), Math.max(...xs)], y: [Math.min(...ys), Math.max(...ys)] });
+  const bbox = own.length && own.length < nodes.length
+    ? { x: [Math.min(...own.map((n) => n.x)), Math.max(...own.map((n) => n.x))],
+        y: [Math.min(...own.map((n) => -n.y)), Math.max(...own.map((n) => -n.y))] } : null;
+  // sigma's projection, computed the way sigma computes it (Sigma#process and #framedGraphToViewport), so
+  // that the sketch, the labels and sigma put every node at the same pixel
+  const extent = bbox || graphExtent(graph);
+  const normalize = createNormalizationFunction(extent);
+  const graphSize = { width: extent.x[1] - extent.x[0] || 1, height: extent.y[1] - extent.y[0] || 1 };
+  const framed = (id) => normalize(graph.getNodeAttributes(id));   // sigma's display coordinates
+  const camera = new Camera();
+  Object.assign(camera, { minRatio: 0.05, maxRatio: 4 });
+  function projection() {
+    const w = stage.offsetWidth || 1, h = stage.offsetHeight || 1, state = camera.getState();
+    const m = matrixFromCamera(state, { width: w, height: h }, graphSize, PADDING);
+    const k = 1 / Math.sqrt(state.ratio);   // sigma's scaleSize: sizes grow with the square root of the zoom
+    return {
+      w, h, size: (s) => s * k,
+      point(x, y) { const v = multiplyVec2(m, normalize({ x, y })); return { x: (1 + v.x) * w / 2, y: (1 - v.y) * h / 2 }; },
+    };
   }
 
   function fitState(ids) {  // the camera state that shows `ids` (display coordinates) with a margin
-    const pts = ids.map((id) => renderer.getNodeDisplayData(id)).filter(Boolean);
+    const pts = ids.filter((id) => graph.hasNode(id)).map(framed);
     if (!pts.length) return { x: 0.5, y: 0.5, ratio: 1, angle: 0 };
     const xs = pts.map((p) => p.x), ys = pts.map((p) => p.y);
     const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
@@ -226,7 +252,7 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
     return { x: (x0 + x1) / 2, y: (y0 + y1) / 2, ratio, angle: 0 };
   }
   function focusState(id) {
-    const centre = renderer.getNodeDisplayData(id);
+    const centre = framed(id);
     const around = fitState([id, ...graph.neighbors(id)]);
     return { x: centre.x, y: centre.y, ratio: around.ratio, angle: 0 };
   }
@@ -241,13 +267,15 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
   selections.set(layoutKey, selected);
   if (flyTo && !kept) camera.setState(focusState(flyTo));   // a fresh load of ?focus=…: start there, no motion
   else if (kept) camera.setState(kept);
-  if (flyTo && kept) camera.animate(focusState(flyTo), { duration: 450 });
-  else cameras.set(layoutKey, { ...camera.getState() });
+  const flight = flyTo && kept ? focusState(flyTo) : null;  // flown once sigma draws
+  if (!flight) cameras.set(layoutKey, { ...camera.getState() });
   camera.on("updated", (state) => cameras.set(layoutKey, { ...state }));
 
-  buttons.zoom_in.onclick = () => camera.animatedZoom({ duration: 250, factor: 1.6 });
-  buttons.zoom_out.onclick = () => camera.animatedUnzoom({ duration: 250, factor: 1.6 });
-  buttons.fit.onclick = () => camera.animate({ x: 0.5, y: 0.5, ratio: 1, angle: 0 }, { duration: 300 });
+  let renderer = null;   // sigma, once it has started (the sketch draws until then)
+  const live = () => renderer || drawer === "sketch-only";   // the camera can move: someone redraws it
+  buttons.zoom_in.onclick = () => live() && camera.animatedZoom({ duration: 250, factor: 1.6 });
+  buttons.zoom_out.onclick = () => live() && camera.animatedUnzoom({ duration: 250, factor: 1.6 });
+  buttons.fit.onclick = () => live() && camera.animate({ x: 0.5, y: 0.5, ratio: 1, angle: 0 }, { duration: 300 });
   root.addEventListener("keydown", (ev) => {
     const step = 0.08 * camera.getState().ratio;
     const s = camera.getState();
@@ -255,23 +283,49 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
                     "-": () => buttons.zoom_out.onclick(), "0": () => buttons.fit.onclick(),
                     ArrowLeft: () => camera.setState({ x: s.x - step }), ArrowRight: () => camera.setState({ x: s.x + step }),
                     ArrowUp: () => camera.setState({ y: s.y + step }), ArrowDown: () => camera.setState({ y: s.y - step }) };
-    if (ev.target === root && moves[ev.key]) { moves[ev.key](); ev.preventDefault(); }
+    if (live() && ev.target === root && moves[ev.key]) { moves[ev.key](); ev.preventDefault(); }
   });
 
-  function select(id) {
-    lastClicked = id;
-    setTriggerValue("node_clicked", id);
+  // The sketch: the first picture, on a 2D canvas, as sigma will draw it (edges under nodes, each in
+  // z order; an edge runs from its source's centre to an arrowhead whose tip touches its target's disc).
+  const sketch = el("canvas", { class: "sketch", "aria-hidden": "true" });
+  frame.insertBefore(sketch, labels);
+  function drawSketch(proj) {
+    const dpr = window.devicePixelRatio || 1;
+    sketch.width = Math.round(proj.w * dpr); sketch.height = Math.round(proj.h * dpr);
+    sketch.style.width = `${proj.w}px`; sketch.style.height = `${proj.h}px`;
+    const ctx = sketch.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.fillStyle = "#fff";   // opaque: sigma's canvases start drawing under it
+    ctx.fillRect(0, 0, proj.w, proj.h);
+    const looks = new Map(graph.nodes().map((id) => [id, nodeLook(id, graph.getNodeAttributes(id))]));
+    const byZ = (a, b) => (a[1].zIndex || 0) - (b[1].zIndex || 0);
+    for (const [edge, look] of graph.edges().map((e) => [e, edgeLook(e, graph.getEdgeAttributes(e))]).sort(byZ)) {
+      const [s, t] = graph.extremities(edge);
+      const a = proj.point(looks.get(s).x, looks.get(s).y), b = proj.point(looks.get(t).x, looks.get(t).y);
+      const len = Math.hypot(b.x - a.x, b.y - a.y);
+      if (!len) continue;
+      const ux = (b.x - a.x) / len, uy = (b.y - a.y) / len;
+      const width = Math.max(proj.size(look.size || 0.5), MIN_EDGE);
+      const r = proj.size(looks.get(t).size || 2), head = ARROW_LENGTH * width, half = ARROW_WIDENESS * width / 2;
+      const tip = [b.x - ux * r, b.y - uy * r], base = [b.x - ux * (r + head), b.y - uy * (r + head)];
+      ctx.fillStyle = ctx.strokeStyle = look.color || EDGE;
+      if (len > r + head) {
+        ctx.lineWidth = Math.max(width - 1, 0.5);   // sigma fades the outer pixel of an edge: this much ink is left
+        ctx.beginPath(); ctx.moveTo(a.x, a.y); ctx.lineTo(base[0], base[1]); ctx.stroke();
+      }
+      ctx.beginPath();
+      ctx.moveTo(tip[0], tip[1]);
+      ctx.lineTo(base[0] - uy * half, base[1] + ux * half);
+      ctx.lineTo(base[0] + uy * half, base[1] - ux * half);
+      ctx.fill();
+    }
+    for (const [, look] of [...looks].sort(byZ)) {
+      const p = proj.point(look.x, look.y);
+      ctx.fillStyle = look.color;
+      ctx.beginPath(); ctx.arc(p.x, p.y, proj.size(look.size || 2), 0, 2 * Math.PI); ctx.fill();
+    }
   }
-  renderer.on("clickNode", ({ node }) => select(node));
-  renderer.on("clickStage", () => { if (selected) select(""); });
-  renderer.on("enterNode", ({ node, event }) => {
-    tip.textContent = graph.getNodeAttribute(node, "title") || "";
-    tip.style.display = "block";
-    tip.style.left = `${Math.max(0, Math.min(event.x + 14, frame.clientWidth - 330))}px`;
-    tip.style.top = `${event.y + 14}px`;
-    stage.style.cursor = "pointer";
-  });
-  renderer.on("leaveNode", () => { tip.style.display = "none"; stage.style.cursor = ""; });
 
   // Labels: placed by priority each frame, never two in the same place.
   const order = graph.nodes().sort((a, b) => rank(b) - rank(a) || (a < b ? -1 : 1));
@@ -281,9 +335,9 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
     if (neighbours.has(id)) r += 1e6;
     return r;
   }
-  let drawn = [], settled = false;
-  function drawLabels() {
-    const w = stage.clientWidth, h = stage.clientHeight, dpr = window.devicePixelRatio || 1;
+  let drawn = [], settled = false, drawer = "sketch";
+  function drawLabels(proj) {
+    const { w, h } = proj, dpr = window.devicePixelRatio || 1;
     if (labels.width !== Math.round(w * dpr) || labels.height !== Math.round(h * dpr)) {
       labels.width = Math.round(w * dpr); labels.height = Math.round(h * dpr);
       labels.style.width = `${w}px`; labels.style.height = `${h}px`;
@@ -297,12 +351,11 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
       return [r.left - stageBox.left, r.top - stageBox.top, r.width, r.height];
     }).filter((b) => b[2] > 0);
     const placed = [];
-    const ratio = camera.getState().ratio;
     const at = new Map();         // node -> [x, y, radius] on screen
     for (const id of order) {
       const attrs = graph.getNodeAttributes(id);
-      const p = renderer.graphToViewport({ x: attrs.x, y: attrs.y });
-      at.set(id, [p.x, p.y, renderer.scaleSize(attrs.size * (id === selected ? 1.5 : 1), ratio)]);
+      const p = proj.point(attrs.x, attrs.y);
+      at.set(id, [p.x, p.y, proj.size(attrs.size * (id === selected ? 1.5 : 1))]);
     }
     // the nodes a label may not cover: those on screen and not faded into the background
     const discs = [...at.entries()].filter(([id, d]) => !isFaded(id) &&
@@ -310,19 +363,17 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
     drawn = [];
     for (const id of order) {
       const attrs = graph.getNodeAttributes(id);
-      const [px, py] = at.get(id);
-      const p = { x: px, y: py };
-      const onScreen = p.x >= 0 && p.y >= 0 && p.x <= w && p.y <= h;
+      const [px, py, r] = at.get(id);
+      const onScreen = px >= 0 && py >= 0 && px <= w && py <= h;
       const bold = id === selected;
       const faded = isFaded(id);
       ctx.font = `${bold ? "600 " : ""}${LABEL_SIZE}px ${LABEL_FONT}`;
       const bw = ctx.measureText(attrs.label).width + 2 * LABEL_PAD, bh = LABEL_SIZE + 2 * LABEL_PAD;
-      const r = at.get(id)[2];
       let box = null;
       if (onScreen && !faded) {
         const must = bold || (attrs.priority || 0) >= MUST_LABEL;
         let far = false, i = 0;
-        for (const [x, y] of spots(p.x, p.y, r, bw, bh, must ? 3 : 0, p.x < w / 2)) {
+        for (const [x, y] of spots(px, py, r, bw, bh, must ? 3 : 0, px < w / 2)) {
           const cand = [x, y, bw, bh];
           far = i++ >= 8;
           if (x < 0 || y < 0 || x + bw > w || y + bh > h) continue;
@@ -332,11 +383,11 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
           break;
         }
         if (box && far) {  // a label moved away from its node: a thin line joins them
-          const lx = Math.max(box[0], Math.min(p.x, box[0] + bw)), ly = Math.max(box[1], Math.min(p.y, box[1] + bh));
+          const lx = Math.max(box[0], Math.min(px, box[0] + bw)), ly = Math.max(box[1], Math.min(py, box[1] + bh));
           ctx.strokeStyle = "#8a8a8a";
           ctx.lineWidth = 1;
           ctx.beginPath();
-          ctx.moveTo(p.x, p.y);
+          ctx.moveTo(px, py);
           ctx.lineTo(lx, ly);
           ctx.stroke();
         }
@@ -354,7 +405,7 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
       drawn.push({
         id, shown: !!box,
         labelBox: box && [+(box[0] + stageBox.left).toFixed(1), +(box[1] + stageBox.top).toFixed(1), +bw.toFixed(1), bh],
-        centre: onScreen ? [+(p.x + stageBox.left).toFixed(1), +(p.y + stageBox.top).toFixed(1)] : null,
+        centre: onScreen ? [+(px + stageBox.left).toFixed(1), +(py + stageBox.top).toFixed(1)] : null,
       });
     }
     publish();
@@ -362,7 +413,7 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
   function publish() {
     const s = camera.getState();
     root.dataset.drawn = JSON.stringify({
-      nodes: drawn, selected, settled,
+      nodes: drawn, selected, settled, renderer: drawer,
       camera: { x: +s.x.toFixed(4), y: +s.y.toFixed(4), ratio: +s.ratio.toFixed(4) },
       stage: (() => { const b = stage.getBoundingClientRect(); return [b.left, b.top, b.width, b.height]; })(),
     });
@@ -379,27 +430,69 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
       return li;
     }));
   }
-  // Labels are drawn in the same frame as the nodes, so the first picture is the whole picture.
-  let listTimer = 0;
-  renderer.on("afterRender", () => {
-    drawLabels();
-    if (!settled && !camera.isAnimated()) {
-      settled = true;
-      performance.mark("plm-graph:settled");
-      publish();
-      refreshList();
-    } else if (settled) {
-      clearTimeout(listTimer);
-      listTimer = setTimeout(refreshList, 300);
-    }
-  });
-  let size = [frame.clientWidth, frame.clientHeight];
+  function settle() {
+    settled = true;
+    performance.mark("plm-graph:settled");
+    publish();
+    refreshList();
+  }
+
+  // The first picture, now: the sketch with its labels (the whole picture, unless a flight is due).
+  const first = projection();
+  drawSketch(first);
+  drawLabels(first);
+  if (!flight) settle();
+
+  // Then sigma, after that picture is painted; it draws the same, and the sketch goes.
+  let listTimer = 0, stopped = false, size = [frame.clientWidth, frame.clientHeight];
   const resize = new ResizeObserver(() => {  // it also fires once on observe: only a real change redraws
     const now = [frame.clientWidth, frame.clientHeight];
-    if (now[0] !== size[0] || now[1] !== size[1]) { size = now; renderer.refresh(); }
+    if (now[0] === size[0] && now[1] === size[1]) return;
+    size = now;
+    if (renderer) renderer.refresh();
+    else { const proj = projection(); drawSketch(proj); drawLabels(proj); }
   });
   resize.observe(frame);
-  renderer.scheduleRender();  // the constructor drew before the handlers above listened: draw once more, with labels
-  globalThis.__plmSigma = renderer;   // a handle for browser tests (camera, coordinates)
-  return () => { resize.disconnect(); clearTimeout(listTimer); renderer.kill(); };
+  function start() {
+    if (stopped) return;
+    try {
+      renderer = new Sigma(graph, stage, {
+        renderLabels: false, renderEdgeLabels: false, defaultEdgeType: "arrow", defaultEdgeColor: EDGE,
+        zIndex: true, stagePadding: PADDING, minCameraRatio: camera.minRatio, maxCameraRatio: camera.maxRatio,
+        minEdgeThickness: MIN_EDGE, allowInvalidContainer: true, nodeReducer: nodeLook, edgeReducer: edgeLook,
+      });
+    } catch (err) {   // no WebGL: the sketch stays and follows the zoom buttons and keys; the node list selects
+      drawer = "sketch-only";
+      frame.appendChild(el("div", { class: "notice", role: "status" }, text.no_webgl || ""));
+      if (flight) { camera.setState(flight); const proj = projection(); drawSketch(proj); drawLabels(proj); }
+      if (!settled) settle(); else publish();
+      camera.on("updated", () => { const proj = projection(); drawSketch(proj); drawLabels(proj); });  // zoom still works
+      console.warn("plm-graph: sigma could not start:", err);
+      return;
+    }
+    if (bbox) renderer.setCustomBBox(bbox);
+    renderer.setCamera(camera);
+    globalThis.__plmSigma = renderer;   // a handle for browser tests (camera, coordinates)
+    renderer.on("clickNode", ({ node }) => { lastClicked = node; setTriggerValue("node_clicked", node); });
+    renderer.on("clickStage", () => { if (selected) { lastClicked = ""; setTriggerValue("node_clicked", ""); } });
+    renderer.on("enterNode", ({ node, event }) => {
+      tip.textContent = graph.getNodeAttribute(node, "title") || "";
+      tip.style.display = "block";
+      tip.style.left = `${Math.max(0, Math.min(event.x + 14, frame.clientWidth - 330))}px`;
+      tip.style.top = `${event.y + 14}px`;
+      stage.style.cursor = "pointer";
+    });
+    renderer.on("leaveNode", () => { tip.style.display = "none"; stage.style.cursor = ""; });
+    renderer.on("afterRender", () => {
+      if (drawer === "sketch") { drawer = "sigma"; sketch.remove(); }
+      drawLabels(projection());
+      if (!settled && !camera.isAnimated()) settle();
+      else if (settled) { clearTimeout(listTimer); listTimer = setTimeout(refreshList, 300); }
+    });
+    renderer.scheduleRender();
+    if (flight) camera.animate(flight, { duration: 450 });
+  }
+  const hold = globalThis.__plmGraphHold;  // browser tests may hold sigma back, to look at the sketch alone
+  requestAnimationFrame(() => setTimeout(() => (hold ? Promise.resolve(hold).then(start) : start()), 0));
+  return () => { stopped = true; resize.disconnect(); clearTimeout(listTimer); if (renderer) renderer.kill(); };
 }

@@ -84,8 +84,11 @@ def drawn(page, nth: int = 0) -> dict:
     return json.loads(page.locator(GRAPH).nth(nth).get_attribute("data-drawn"))
 
 
-def wait_graph(page, min_nodes: int = 2, nth: int = 0) -> dict:
-    """Wait until the nth graph has settled with at least `min_nodes` nodes and ink on screen; its drawing."""
+def wait_graph(page, min_nodes: int = 2, nth: int = 0, interactive: bool = True) -> dict:
+    """Wait until the nth graph has settled with at least `min_nodes` nodes and ink on screen; its drawing.
+
+    The first picture is a sketch on a 2D canvas; with `interactive`, also wait until sigma has taken over
+    (or could not: "sketch-only"), so that clicks, zoom and keys reach it."""
     loc = page.locator(GRAPH).nth(nth)
     loc.wait_for(state="attached", timeout=30_000)
     deadline = time.monotonic() + 30
@@ -93,7 +96,7 @@ def wait_graph(page, min_nodes: int = 2, nth: int = 0) -> dict:
         raw = loc.get_attribute("data-drawn")
         if raw:
             d = json.loads(raw)
-            if d.get("settled") and len(d["nodes"]) >= min_nodes:
+            if d.get("settled") and len(d["nodes"]) >= min_nodes and not (interactive and d["renderer"] == "sketch"):
                 break
         if time.monotonic() > deadline:
             raise AssertionError(f"the graph did not settle with {min_nodes} nodes: {raw and raw[:300]}")

@@ -129,6 +129,74 @@ def test_the_picture_is_the_same_on_every_load_and_still_after_it_settles(deskto
         ctx.close()
 
 
+HOLD_SIGMA = "globalThis.__plmGraphHold = new Promise((go) => { globalThis.__plmStartSigma = go; });"
+NO_WEBGL = """(() => { const get = HTMLCanvasElement.prototype.getContext;
+  HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+    return /webgl/i.test(kind) ? null : get.call(this, kind, ...rest); }; })();"""
+
+
+def grey_difference(a: bytes, b: bytes) -> tuple[float, float]:
+    """Mean absolute grey-level difference of two screenshots (0-255), and the share of pixels off by > 64."""
+    import io
+
+    from PIL import Image, ImageChops
+
+    hist = ImageChops.difference(*(Image.open(io.BytesIO(x)).convert("L") for x in (a, b))).histogram()
+    total = sum(hist)
+    return sum(i * n for i, n in enumerate(hist)) / total, sum(hist[65:]) / total
+
+
+@pytest.mark.parametrize("path", ["/", "/?focus=XLNet"])
+def test_the_first_picture_drawn_before_webgl_is_the_one_sigma_then_draws(browser, app_url, path):
+    ctx, page = new_page(browser, DESKTOP)
+    ctx.add_init_script(HOLD_SIGMA)   # sigma waits until the test has looked at the sketch
+    try:
+        goto(page, app_url + path)
+        sketch = wait_graph(page, min_nodes=50, interactive=False)
+        assert sketch["renderer"] == "sketch"
+        frame = page.locator(f"{GRAPH} .frame")
+        before = frame.screenshot()
+        page.evaluate("globalThis.__plmStartSigma()")
+        after = wait_graph(page, min_nodes=50)
+        assert after["renderer"] == "sigma"
+        assert relative(after) == relative(sketch), "a node or a label moved when sigma took over"
+        # sigma's own projection puts every node where the sketch and the labels put it
+        off = page.locator(GRAPH).evaluate("""(root) => {
+            const r = globalThis.__plmSigma, g = r.getGraph(), d = JSON.parse(root.dataset.drawn);
+            return Math.max(...d.nodes.filter((n) => n.centre).map((n) => {
+              const a = g.getNodeAttributes(n.id), p = r.graphToViewport({ x: a.x, y: a.y });
+              return Math.max(Math.abs(p.x + d.stage[0] - n.centre[0]), Math.abs(p.y + d.stage[1] - n.centre[1]));
+            })); }""")
+        assert off < 0.5
+        mean, off_pixels = grey_difference(before, frame.screenshot())
+        assert mean < 2.5 and off_pixels < 0.005, f"the sketch and sigma's picture differ: {mean:.2f}, {off_pixels:.2%}"
+        assert page.page_errors == []
+    finally:
+        ctx.close()
+
+
+def test_without_webgl_the_map_is_still_drawn_with_a_notice_and_the_node_list_selects(browser, app_url):
+    ctx, page = new_page(browser, DESKTOP)
+    ctx.add_init_script(NO_WEBGL)
+    try:
+        goto(page, app_url)
+        d = wait_graph(page, min_nodes=50)
+        assert d["renderer"] == "sketch-only"
+        assert label_overlaps(d) == [] and sum(n["shown"] for n in d["nodes"]) >= 20
+        expect(page.locator(f"{GRAPH} .notice")).to_contain_text("WebGL")
+        page.get_by_role("button", name="Zoom in").click()
+        page.wait_for_timeout(600)
+        zoomed = drawn(page)
+        assert zoomed["camera"]["ratio"] < 1 and label_overlaps(zoomed) == [], "the buttons still zoom the sketch"
+        page.locator("details.plm-nodes summary").click()
+        page.locator('details.plm-nodes button[data-node="XLNet"]').click()
+        rerun(page)
+        assert parse_qs(urlparse(page.url).query)["focus"] == ["XLNet"]
+        assert wait_graph(page, min_nodes=50)["selected"] == "XLNet"
+    finally:
+        ctx.close()
+
+
 def test_zoom_buttons_and_fit_keep_labels_apart(desktop, app_url):
     goto(desktop, app_url)
     before = wait_graph(desktop, min_nodes=50)
