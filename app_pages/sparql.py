@@ -1,5 +1,6 @@
-"""SPARQL: an editor with the project's prefixes declared, the example queries beside it, results
-as a table (IRIs link to node pages) or a graph, downloads, and the query in the URL (?q=...).
+"""SPARQL: an editor (CodeMirror, with completion from the graph and errors marked as you type) with the
+project's prefixes declared, the example queries beside it, results as a table (IRIs link to node
+pages), a graph, a chart or a timeline as their shape allows, downloads, and the query in the URL (?q=...).
 
 Queries are untrusted text: `backend().query()` checks them (update operations, SERVICE and FROM
 are refused), runs them sandboxed under a time limit and a row cap, and every message it returns
@@ -20,12 +21,13 @@ import streamlit as st
 
 from app_pages._components import graph
 from app_pages._editor import sparql_editor
+from app_pages._result_views import plan_views, show_views
 from app_pages._shared import NODE_PAGE, backend, capped, esc, node_href, nodes
 from kg.backends import (DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, QueryBusy, QueryFailed, QueryRefused,
                          QuerySyntaxError, QueryTimeout)
 from kg.examples import examples
 from kg.limits import display_text
-from kg.results import AskResult, GraphResult, SelectResult, to_csv, to_json, to_ntriples, to_tsv
+from kg.results import NUMERIC_TYPES, AskResult, GraphResult, SelectResult, to_csv, to_json, to_ntriples, to_tsv
 from kg.safety import MAX_QUERY_CHARS
 from kg.vocab import PM, PREFIXES, local_name, prologue
 
@@ -40,9 +42,6 @@ SELECT ?model ?label WHERE {
 ORDER BY ?label
 """
 
-NUMERIC_TYPES = {"http://www.w3.org/2001/XMLSchema#" + t for t in (
-    "integer", "decimal", "double", "float", "int", "long", "short", "byte", "nonNegativeInteger",
-    "positiveInteger", "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong")}
 
 # the example list reads as a list: buttons' text to the left (static CSS, no data in it)
 _EXAMPLES_CSS = ("<style>.st-key-sparql_examples .stTooltipHoverTarget { justify-content: flex-start !important;"
@@ -126,6 +125,7 @@ def _shown(outcome: dict) -> dict:
     outcome["downloads"] = _downloads(result)
     if isinstance(result, SelectResult):
         outcome["frame"] = _frame(result.variables, result.rows)
+        outcome["plan"] = plan_views(result.variables, result.rows, set(nodes()))
     elif isinstance(result, GraphResult):
         from kg.views import triples_view
 
@@ -194,7 +194,7 @@ def _downloads(result) -> list[tuple[str, bytes, str, str]]:
     """(label, data, file name, MIME type): every value whole, as the engine returned it."""
     if isinstance(result, SelectResult):
         out = [("CSV", to_csv(result, guard_formulas=True).encode(), "query-results.csv", "text/csv"),
-               ("TSV", to_tsv(result).encode(), "query-results.tsv", "text/tab-separated-values"),
+               ("TSV", to_tsv(result, guard_formulas=True).encode(), "query-results.tsv", "text/tab-separated-values"),
                ("JSON", to_json(result).encode(), "query-results.srj", "application/sparql-results+json")]
     elif isinstance(result, AskResult):
         out = [("JSON", to_json(result).encode(), "query-results.srj", "application/sparql-results+json")]
@@ -215,7 +215,7 @@ def _show_downloads(outcome: dict) -> None:
                                icon=":material/download:", key=f"sparql_dl_{label}",
                                help=f"{name} ({mime})" + (
                                    "; cells a spreadsheet would run as a formula start with '"
-                                   if label == "CSV" else ""))
+                                   if label in ("CSV", "TSV") else ""))
 
 
 def _show_result(outcome: dict) -> None:
@@ -248,8 +248,13 @@ def _show_result(outcome: dict) -> None:
     if select and not summary["variables"]:
         st.info("The query selects no variables.")
     else:
-        st.dataframe(frame, column_config=config, hide_index=True, key="sparql_table",
-                     height="auto" if len(frame) <= 12 else 420)
+        def table() -> None:
+            st.dataframe(frame, column_config=config, hide_index=True, key="sparql_table",
+                         height="auto" if len(frame) <= 12 else 420)
+        if select and outcome.get("plan"):
+            show_views(outcome["plan"], key="sparql_views", table=table)   # table, graph, chart, timeline
+        else:
+            table()
     _show_downloads(outcome)
 
 

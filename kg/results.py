@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 
 from .vocab import shorten
@@ -110,7 +111,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def guard_cell(value: object) -> str:
-    """A cell for a CSV download: text a spreadsheet would run as a formula gets a leading quote."""
+    """A cell for a CSV download (or a TSV literal's value): text a spreadsheet would run as a
+    formula gets a leading quote."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_START) else text
 
@@ -132,11 +134,41 @@ def to_csv(result: SelectResult, *, guard_formulas: bool = False) -> str:
     return buf.getvalue()
 
 
-def to_tsv(result: SelectResult) -> str:
-    """SPARQL 1.1 TSV results (terms in N-Triples syntax)."""
+# The XSD numeric datatypes, and a number as they write it ("-5", "+1.5", ".5e-3"; not INF or NaN)
+NUMERIC_TYPES = {"http://www.w3.org/2001/XMLSchema#" + t for t in (
+    "integer", "decimal", "double", "float", "int", "long", "short", "byte", "nonNegativeInteger",
+    "positiveInteger", "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong")}
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def _tsv_term(term: Term | None, guard_formulas: bool) -> str:
+    if term is None:
+        return ""
+    if guard_formulas and term.kind == "literal" and term.value.startswith(FORMULA_START) and not (
+            term.datatype in NUMERIC_TYPES and PLAIN_NUMBER.fullmatch(term.value)):
+        term = Term(term.kind, guard_cell(term.value), term.datatype, term.lang)
+    return term.n3()
+
+
+def to_tsv(result: SelectResult, *, guard_formulas: bool = False) -> str:
+    """SPARQL 1.1 TSV results (terms in N-Triples syntax).
+
+    With `guard_formulas`, a literal whose value a spreadsheet would run as a formula (it starts
+    with =, +, -, @, a tab or a CR: FORMULA_START, the rule of to_csv) gets a leading ' inside its
+    quotes: `"=HYPERLINK(...)"@en` is written `"'=HYPERLINK(...)"@en`. A spreadsheet takes a
+    TSV cell's double quotes as text delimiters, so what it reads starts with the literal's value:
+    it would evaluate `"=1+1"`, and shows `"'=1+1"` as text. A ' in front of the quotes would guard
+    too, but the cell would no longer be an RDF term; inside them, every cell stays a valid
+    N-Triples term and the file valid SPARQL 1.1 TSV, and only the guarded literals' values change
+    (by that one ', as CSV cells do). IRIs (`<...>`), blank nodes (`_:...`) and the header
+    (`?name`) never start like a formula. A value that starts with a tab or a CR is written with
+    the escape `\\t` or `\\r`, which a spreadsheet does not run, but is guarded all the same, by
+    the one rule. A numeric literal written as a plain number (`"-5"^^xsd:integer`, PLAIN_NUMBER)
+    is left alone: a number is not a formula, and `"'-5"^^xsd:integer` would be ill-typed.
+    """
     lines = ["\t".join(f"?{v}" for v in result.variables)]
     for row in result.rows:
-        lines.append("\t".join("" if t is None else t.n3() for t in row))
+        lines.append("\t".join(_tsv_term(t, guard_formulas) for t in row))
     return "\n".join(lines) + "\n"
 
 
