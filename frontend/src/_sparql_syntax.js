@@ -101,9 +101,8 @@ function found(hash, text, offset) {
 // (an IRI holds no space, so the lexer must read an operator); the repair is kept only if the parser
 // then gets further. `at` maps an offset of the repaired text back to the user's.
 function parse(text, prefixes) {
-  const inserted = [];
+  const inserted = [];   // offsets (in the repaired text) of the spaces added so far
   let current = text, failure = null;
-  const shift = (offset) => offset - inserted.filter((i) => i <= offset).length;
   for (let tries = 0; tries <= 20; tries++) {
     try {
       new Parser({ prefixes }).parse(current);
@@ -111,7 +110,8 @@ function parse(text, prefixes) {
     } catch (err) {
       const here = offsetOf(current, err.hash);
       if (failure && (here === null || here <= failure.offset)) break;   // the repair did not help
-      failure = { err, offset: here, text: current, shift: ((n) => (o) => o - inserted.slice(0, n).filter((i) => i <= o).length)(inserted.length) };
+      const spaces = inserted.slice();
+      failure = { err, offset: here, at: (o) => o - spaces.filter((i) => i <= o).length };
       if (!err.hash || err.hash.token !== "IRIREF" || here === null) break;
       current = current.slice(0, here + 1) + " " + current.slice(here + 1);
       inserted.push(here + 1);
@@ -144,7 +144,7 @@ export function checkSyntax(text, prefixes = {}) {
   if (!text.trim()) return null;
   const failure = parse(text, prefixes);
   if (!failure) return null;
-  const { err, shift } = failure;
+  const { err, at } = failure;
   const hash = err.hash;
   if (!hash || !hash.loc) {   // a check after parsing ("Unknown prefix: foo", a variable projected twice)
     const message = String(err.message || err).split("\n")[0];
@@ -154,7 +154,7 @@ export function checkSyntax(text, prefixes = {}) {
     return { from, to: Math.min(text.length, from + (prefix ? prefix[1].length + 1 : 1)),
              message: prefix ? `The prefix ${prefix[1]}: is not declared: add PREFIX ${prefix[1]}: <…> at the top.` : message };
   }
-  const from = Math.min(shift(failure.offset), text.length);
+  const from = Math.min(at(failure.offset), text.length);
   const to = Math.min(text.length, from + Math.max(1, (hash.text || "").length));
   const words = expectedWords(hash.expected);
   const shown = words.slice(0, 6).join(", ") + (words.length > 6 ? `, or ${words.length - 6} more` : "");

@@ -64,11 +64,17 @@ function prologueEnd(doc) {
   return Math.min(at, doc.length);
 }
 
-function withPrefixLine(view, prefix, iri, changes) {
-  if (!iri || declares(view.state.doc.toString(), prefix)) return changes;
-  const at = prologueEnd(view.state.doc);
-  const line = `PREFIX ${prefix}: <${iri}>\n`;
-  return [{ from: at, insert: at > 0 && view.state.doc.sliceString(at - 1, at) !== "\n" ? "\n" + line : line }, ...changes];
+// Put `insert` in place of [from, to], with the PREFIX line of `prefix` if the query lacks it; the
+// cursor goes after the inserted name.
+function complete(view, prefix, iri, from, to, insert) {
+  const changes = [{ from, to, insert }];
+  if (iri && !declares(view.state.doc.toString(), prefix)) {
+    const at = prologueEnd(view.state.doc);
+    const line = `PREFIX ${prefix}: <${iri}>\n`;
+    changes.unshift({ from: at, insert: at > 0 && view.state.doc.sliceString(at - 1, at) !== "\n" ? "\n" + line : line });
+  }
+  const set = view.state.changes(changes);
+  view.dispatch({ changes: set, selection: { anchor: set.mapPos(to, 1) }, userEvent: "input.complete" });
 }
 
 function source(vocabRef) {
@@ -100,12 +106,7 @@ function source(vocabRef) {
           label: t.short, type: t.kind === "node" ? "constant" : t.kind === "class" ? "class" : "property",
           detail: clip((t.labels || []).slice(0, 3).map((l) => clip(l, 40)).join(" · "), 90),
           info: [...(t.labels || []), t.comment].filter(Boolean).join("\n") || undefined, boost: score,
-          apply: (view, completion, from, to) => view.dispatch({
-            changes: withPrefixLine(view, prefix, nsOf[prefix], [{ from, to, insert: t.short }]),
-            selection: { anchor: from + t.short.length + (declares(view.state.doc.toString(), prefix) || !nsOf[prefix] ? 0
-              : `PREFIX ${prefix}: <${nsOf[prefix]}>\n`.length) },
-            userEvent: "input.complete",
-          }),
+          apply: (view, completion, from, to) => complete(view, prefix, nsOf[prefix], from, to, t.short),
         })),
       };
     }
@@ -115,12 +116,7 @@ function source(vocabRef) {
     const options = [
       ...prefixes.map((p) => ({
         label: `${p.prefix}:`, type: "namespace", detail: p.iri, boost: 2,
-        apply: (view, completion, from, to) => {
-          const changes = withPrefixLine(view, p.prefix, p.iri, [{ from, to, insert: `${p.prefix}:` }]);
-          const added = changes.length > 1 ? changes[0].insert.length : 0;
-          view.dispatch({ changes, selection: { anchor: from + added + p.prefix.length + 1 }, userEvent: "input.complete" });
-          startCompletion(view);
-        },
+        apply: (view, completion, from, to) => { complete(view, p.prefix, p.iri, from, to, `${p.prefix}:`); startCompletion(view); },
       })),
       ...KEYWORDS.map((k) => ({ label: k, type: "keyword" })),
       ...FUNCTIONS.map((f) => ({ label: f, type: "function", apply: `${f}(` })),
