@@ -2,7 +2,7 @@
 frontend/src/sparql_editor.js (app_pages/static/sparql_editor.js; nothing fetched at run time).
 
 It highlights SPARQL, closes brackets, searches, undoes and redoes, indents with Tab (Esc then Tab
-leaves it), runs on Ctrl+Enter, marks syntax errors and the lang() case trap as the user types (in the
+leaves it), runs on Ctrl+Enter, prettifies (sparqljs) and copies a permalink, marks syntax errors and the lang() case trap as the user types (in the
 browser: nothing is run), and completes prefixes, keywords and the graph's own classes, properties and
 nodes (kg/completion.py: computed from the loaded graph, by labels in English and Chinese).
 
@@ -20,6 +20,7 @@ import streamlit as st
 
 from app_pages._bundles import component
 from app_pages._shared import backend, graph_name
+from app_pages.i18n import table
 from kg.completion import vocabulary
 
 
@@ -51,7 +52,8 @@ def sparql_editor(value: str, *, key: str, version: int = 0, height: int = 300,
     vocab, vocab_key = _vocab_json(graph_name())
     result = component("sparql_editor")(
         key=key, data={"value": value, "version": version, "height": f"{height}px", "max_chars": max_chars,
-                       "vocab": vocab, "vocab_key": vocab_key},
+                       "vocab": vocab, "vocab_key": vocab_key,
+                       "messages": json.dumps(table("sparql_editor"), ensure_ascii=False)},
         on_text_change=lambda: None, on_run_change=lambda: None,
     )
     state, trigger = getattr(result, "text", None), getattr(result, "run", None)

@@ -25,7 +25,9 @@ from app_pages._result_views import plan_views, show_views
 from app_pages._shared import NODE_PAGE, backend, capped, esc, node_href, nodes
 from kg.backends import (DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, QueryBusy, QueryFailed, QueryRefused,
                          QuerySyntaxError, QueryTimeout)
-from kg.examples import examples
+from app_pages.i18n import t
+from kg.examples import examples, search
+from kg.lang_case import lang_case_warnings
 from kg.limits import display_text
 from kg.results import NUMERIC_TYPES, AskResult, GraphResult, SelectResult, to_csv, to_json, to_ntriples, to_tsv
 from kg.safety import MAX_QUERY_CHARS
@@ -34,7 +36,7 @@ from kg.vocab import PM, PREFIXES, local_name, prologue
 TIMEOUT_ENV = "PLM_MAP_QUERY_TIMEOUT"   # seconds (tests use a short one)
 MAX_ROWS_ENV = "PLM_MAP_MAX_ROWS"
 
-DEFAULT_QUERY = """# Which models improve on BERT? The project's prefixes (plm:, pm:, skos: ...) are declared.
+DEFAULT_QUERY = """# Which models improve on BERT? (plm:, pm:, skos: and the other prefixes are declared for you)
 SELECT ?model ?label WHERE {
   ?model plm:improvesOn pm:BERT ; skos:prefLabel ?label .
   FILTER(LANG(?label) = "en")
@@ -44,11 +46,14 @@ ORDER BY ?label
 
 
 # the example list reads as a list: buttons' text to the left (static CSS, no data in it)
-_EXAMPLES_CSS = ("<style>.st-key-sparql_examples .stTooltipHoverTarget { justify-content: flex-start !important;"
+_EXAMPLES_CSS = ("<style>.st-key-sparql_examples .stTooltipHoverTarget, .st-key-sparql_history .stTooltipHoverTarget { justify-content: flex-start !important;"
                  " width: 100%; }"
-                 ".st-key-sparql_examples button > div { justify-content: flex-start !important; }"
-                 ".st-key-sparql_examples button { width: 100%; justify-content: flex-start; text-align: left; }"
-                 ".st-key-sparql_examples button p { text-align: left; }</style>")
+                 ".st-key-sparql_examples button > div, .st-key-sparql_history button > div"
+                 " { justify-content: flex-start !important; }"
+                 ".st-key-sparql_examples button, .st-key-sparql_history button"
+                 " { width: 100%; justify-content: flex-start; text-align: left; }"
+                 ".st-key-sparql_examples button p, .st-key-sparql_history button p { text-align: left; }"
+                 ".st-key-sparql_examples [data-testid=stCaptionContainer] { margin: -10px 0 6px 0; }</style>")
 
 # session_state keys
 TEXT = "sparql_query"          # the query being edited (the page's source of truth)
@@ -57,6 +62,10 @@ PLAIN = "sparql_text"          # the plain text area ("Edit as plain text")
 PENDING = "sparql_pending"     # an example was clicked: run it in this run
 OUTCOME = "sparql_outcome"     # the last run: {"text", "summary", "frame", "downloads" | "error", ...}
 URL_Q = "sparql_url_q"         # the ?q= value already handled
+HISTORY = "sparql_history"     # the last queries run: [{"text", "at", "said"}], newest first
+SEARCH = "sparql_example_search"
+
+MAX_HISTORY = 20   # queries kept, each at most MAX_QUERY_CHARS: at most 400,000 characters a session
 
 
 def _env_number(name: str, default: float, cast):
@@ -80,6 +89,27 @@ def _load_example(text: str) -> None:
 
 def _plain_changed() -> None:
     _set_text(st.session_state[PLAIN])  # already cut to max_chars by Streamlit
+
+
+def _remember(outcome: dict) -> None:
+    """Put the query just run at the top of the history (once: running it again moves it up)."""
+    if "error" in outcome:
+        said = t("sparql.history_error", kind=outcome["error"])
+    else:
+        summary = outcome["summary"]
+        said = (t("sparql.history_yes" if summary["value"] else "sparql.history_no") if summary["form"] == "ASK"
+                else t("sparql.history_rows" if summary["form"] == "SELECT" else "sparql.history_triples",
+                       count=f"{summary['count']:,}"))
+        said += f" · {summary['elapsed'] * 1000:,.0f} ms"
+    entry = {"text": outcome["text"], "at": time.strftime("%H:%M:%S"), "said": said}
+    rest = [h for h in st.session_state.get(HISTORY, []) if h["text"] != entry["text"]]
+    st.session_state[HISTORY] = [entry, *rest][:MAX_HISTORY]
+
+
+def _first_line(text: str) -> str:
+    """What names a query in the history: its first line that is not a comment (or its first)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return next((line for line in lines if not line.startswith("#")), lines[0] if lines else "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -107,6 +137,8 @@ def _run(text: str, timeout: float, max_rows: int) -> dict:
     except Exception as e:  # the page keeps working whatever the engine does; no traceback is shown
         outcome["error"], outcome["message"] = "failed", type(e).__name__
     outcome["wall_ms"] = (time.perf_counter() - t0) * 1000
+    if outcome.get("error") in (None, "failed", "timeout"):   # it parsed: say if a lang() test cannot match
+        outcome["lang"] = [w.message for w in lang_case_warnings(text, prologue())][:5]
     return outcome
 
 
@@ -276,6 +308,46 @@ def _show_graph(outcome: dict) -> None:
 # The page
 # ---------------------------------------------------------------------------------------------
 
+def _library():
+    """Beside the editor: the example queries, searchable, and a tab for this session's history
+    (returned: it is filled after this run's query, if any, has run)."""
+    st.html(_EXAMPLES_CSS)
+    ex_tab, history_tab = st.tabs([t("sparql.tab_examples"), t("sparql.tab_history")])
+    with ex_tab:
+        every = examples()
+        text = capped(st.text_input(t("sparql.search_examples"), key=SEARCH, max_chars=200,
+                                    placeholder=t("sparql.search_examples_placeholder"),
+                                    help=t("sparql.search_examples_help")), "The search", 200) or ""
+        shown = search(every, text)
+        st.caption(t("sparql.examples_found", shown=len(shown), total=len(every)))
+        if not shown:
+            st.info(t("sparql.examples_none", text=esc(text, 80)), icon=":material/search_off:")
+        with st.container(height=380, border=False, key="sparql_examples"):
+            for ex in shown:
+                st.button(f"**{esc(ex.number)}** · {esc(ex.title, 160)}", key=f"sparql_ex_{ex.name}",
+                          help=esc(ex.description, 600) or None, on_click=_load_example, args=(ex.text,),
+                          type="tertiary", width="stretch")
+                if ex.description:
+                    st.caption(esc(ex.description, 150))
+    return history_tab
+
+
+def _history() -> None:
+    history = st.session_state.get(HISTORY, [])
+    if not history:
+        st.caption(t("sparql.history_empty"))
+        return
+    st.caption(t("sparql.history_caption", max=MAX_HISTORY))
+    with st.container(height=380, border=False, key="sparql_history"):
+        for i, entry in enumerate(history):
+            st.button(f"{esc(entry['at'])} · {esc(_first_line(entry['text']), 90)}", key=f"sparql_hist_{i}",
+                      help=t("sparql.history_item_help"), on_click=_load_example, args=(entry["text"],),
+                      type="tertiary", width="stretch")
+            st.caption(esc(entry["said"], 120))
+    st.button(t("sparql.history_clear"), key="sparql_history_clear", icon=":material/delete_sweep:",
+              on_click=lambda: st.session_state.pop(HISTORY, None))
+
+
 def main() -> None:
     ss = st.session_state
     timeout = _env_number(TIMEOUT_ENV, DEFAULT_TIMEOUT, float)
@@ -307,13 +379,7 @@ def main() -> None:
 
     editor_col, examples_col = st.columns([2.6, 1], gap="medium")
     with examples_col:
-        st.markdown("**Example queries**")
-        st.html(_EXAMPLES_CSS)
-        with st.container(height=420, border=False, key="sparql_examples"):
-            for ex in examples():
-                label = f"Q{ex.question} · {ex.title}" if ex.question else ex.title
-                st.button(esc(label, 160), key=f"sparql_ex_{ex.name}", help=esc(ex.description, 400) or None,
-                          on_click=_load_example, args=(ex.text,), type="tertiary", width="stretch")
+        history_tab = _library()
     with editor_col:
         edited, ctrl_run = sparql_editor(ss[TEXT], key="sparql_editor", version=ss[VERSION], height=330,
                                          max_chars=MAX_QUERY_CHARS)
@@ -340,8 +406,11 @@ def main() -> None:
     if run_text is not None:
         with st.spinner("Running the query…"):
             ss[OUTCOME] = _shown(_run(run_text, timeout, max_rows))
+        _remember(ss[OUTCOME])
         if len(run_text) <= MAX_QUERY_CHARS:
             st.query_params["q"] = ss[URL_Q] = run_text
+    with history_tab:
+        _history()
 
     outcome = ss.get(OUTCOME)
     if outcome is None:
@@ -351,6 +420,9 @@ def main() -> None:
     if outcome["text"] != ss[TEXT]:
         st.caption("These are the results of the query last run; the editor's text has changed since. "
                    "Run it to update them.")
+    if outcome.get("lang"):
+        st.warning(t("sparql.lang_warning", count=len(outcome["lang"]),
+                     details=" ".join(esc(m, 400) for m in outcome["lang"])), icon=":material/translate:")
     if "error" in outcome:
         _show_error(outcome)
     else:

@@ -1,4 +1,4 @@
-/* plm-map family_tree.js · built by frontend/build.mjs · inputs sha256 b05d1258d162e1d390dfac549e6bb03ee6beb9348d3a13e1fb58a0e818e62ab3 */
+/* plm-map family_tree.js · built by frontend/build.mjs · inputs sha256 4ed75abd39259c75be602299819f785c50207139bafdc8ef8672bbc0fa69e159 */
 var dt="http://www.w3.org/2000/svg",H='system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Liberation Sans", "DejaVu Sans", sans-serif';var nt="#8d8d8d",wt="#1f1f1f";function r(c,s={},l=null){let a=document.createElementNS(dt,c);for(let[o,p]of Object.entries(s))a.setAttribute(o,String(p));return l&&l.appendChild(a),a}function T(c,s={},l=null){let a=document.createElement(c);for(let[o,p]of Object.entries(s))a.setAttribute(o,String(p));return l&&l.appendChild(a),a}function z(c,s={}){return{"font-family":H,"font-size":c,...s}}var Rt=`
 .plm-ft { position: relative; font-family: ${H}; color: #262730; }
 .plm-ft-bar { display: flex; gap: 8px; justify-content: flex-end; margin: 0 0 6px 0; }

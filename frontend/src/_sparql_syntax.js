@@ -3,8 +3,8 @@
 //
 // One ambiguity both must settle the way the engine does: `<` opens an IRI (<http://…>) or is the
 // less-than operator (?x<3&&?y>2). The engine's parser knows from the grammar; see the two rules below.
-import { StreamLanguage } from "@codemirror/language";
-import { Parser } from "sparqljs";
+import { StreamLanguage, StringStream } from "@codemirror/language";
+import { Generator, Parser } from "sparqljs";
 
 export const KEYWORDS = ("SELECT CONSTRUCT DESCRIBE ASK WHERE FILTER OPTIONAL UNION MINUS GRAPH SERVICE BIND VALUES " +
   "PREFIX BASE FROM NAMED DISTINCT REDUCED AS ORDER BY GROUP HAVING LIMIT OFFSET ASC DESC NOT IN EXISTS " +
@@ -20,7 +20,7 @@ const PNAME = /^(?:[A-Za-z\u00C0-\uFFFF][\w\-.\u00B7-\uFFFF]*)?:(?:[\w\-:%\u00B7
 
 // The highlighter. Its state remembers whether the last token was a value: a `<` after one, followed by
 // a digit, a variable, a bracket, && or ||, is the operator (a triple's object <http://…> keeps its colour).
-export const sparqlLanguage = StreamLanguage.define({
+const tokenizer = {
   name: "sparql",
   startState: () => ({ afterValue: false, inLong: null }),
   token(stream, state) {
@@ -60,7 +60,25 @@ export const sparqlLanguage = StreamLanguage.define({
     return other("operator");
   },
   languageData: { commentTokens: { line: "#" }, closeBrackets: { brackets: ["(", "[", "{", "'", '"'] } },
-});
+};
+export const sparqlLanguage = StreamLanguage.define(tokenizer);
+
+// The comments of a query as the highlighter reads them (so a `#` in a string or an IRI is none):
+// [{line, text}], and the number of lines before the first token that is not a comment.
+export function comments(text) {
+  const found = [], state = tokenizer.startState();
+  let header = null;
+  text.split("\n").forEach((line, i) => {
+    const stream = new StringStream(line, 4, 2);
+    while (!stream.eol()) {
+      stream.start = stream.pos;
+      const style = tokenizer.token(stream, state);
+      if (style === "comment") found.push({ line: i + 1, text: stream.current() });
+      else if (style !== null && header === null) header = i;
+    }
+  });
+  return { comments: found, header: header === null ? text.split("\n").length : header };
+}
 
 // ---------------------------------------------------------------------------------------------
 // The checker
@@ -99,14 +117,15 @@ function found(hash, text, offset) {
 // The parser's lexer reads `<3&&?y>` in `?x<3&&?y>2` as an IRI, where the engine's grammar sees a
 // comparison. So when the parser stops at an IRI, the checker tries again with a space after its `<`
 // (an IRI holds no space, so the lexer must read an operator); the repair is kept only if the parser
-// then gets further. `at` maps an offset of the repaired text back to the user's.
+// then gets further. `at` maps an offset of the repaired text back to the user's. Returns {parsed,
+// repaired} when some repair parses, else the failure {err, offset, at}.
 function parse(text, prefixes) {
   const inserted = [];   // offsets (in the repaired text) of the spaces added so far
   let current = text, failure = null;
   for (let tries = 0; tries <= 20; tries++) {
     try {
-      new Parser({ prefixes }).parse(current);
-      return null;
+      const parsed = new Parser({ prefixes }).parse(current);
+      return { parsed, repaired: current };
     } catch (err) {
       const here = offsetOf(current, err.hash);
       if (failure && (here === null || here <= failure.offset)) break;   // the repair did not help
@@ -143,7 +162,7 @@ function offsetOf(text, hash) {
 export function checkSyntax(text, prefixes = {}) {
   if (!text.trim()) return null;
   const failure = parse(text, prefixes);
-  if (!failure) return null;
+  if (failure.parsed) return null;
   const { err, at } = failure;
   const hash = err.hash;
   if (!hash || !hash.loc) {   // a check after parsing ("Unknown prefix: foo", a variable projected twice)
@@ -166,15 +185,37 @@ export function checkSyntax(text, prefixes = {}) {
 // The lang() trap: the engine lower-cases language tags, so lang(?l) = "zh-Hans" is false on every row.
 export function langWarnings(text) {
   const out = [];
-  const pattern = /\blang\s*\(\s*[?$][\w]+\s*\)\s*(?:=|!=)\s*("|')([^"'\n]*[A-Z][^"'\n]*)\1|("|')([^"'\n]*[A-Z][^"'\n]*)\3\s*(?:=|!=)\s*lang\s*\(/gi;
+  const pattern = /\blang\s*\(\s*[?$][\w]+\s*\)\s*(=|!=)\s*("|')([^"'\n]*[A-Z][^"'\n]*)\2|("|')([^"'\n]*[A-Z][^"'\n]*)\4\s*(=|!=)\s*lang\s*\(/gi;
   for (const m of text.matchAll(pattern)) {
-    const tag = m[2] || m[4];
-    if (!/^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$/.test(tag)) continue;
+    const tag = m[3] || m[5], always = (m[1] || m[6]) === "=" ? "false" : "true";   // (the pattern ignores case for lang(): the tag must hold a capital itself)
+    if (!/[A-Z]/.test(tag) || !/^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$/.test(tag)) continue;
     const from = m.index + m[0].indexOf(tag);
     out.push({ from, to: from + tag.length, severity: "warning",
                message: `The engine gives language tags in lower case: lang(…) is "${tag.toLowerCase()}", never ` +
-                        `"${tag}", so this comparison is false on every row. Write "${tag.toLowerCase()}", or ` +
+                        `"${tag}", so this comparison is ${always} on every row. Write "${tag.toLowerCase()}", or ` +
                         `langMatches(lang(…), "${tag}"), which ignores case.` });
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prettify
+// ---------------------------------------------------------------------------------------------
+
+// The query laid out by sparqljs's generator (one pattern per line, blocks indented), or {error}.
+// The generator keeps no comments: those before the query stay on top as they were, and any inside it
+// move up to join them (`moved` counts them), so no word of the user's is lost. Prefixes the page
+// declares are not written out unless the query declared them itself.
+export function prettify(text, prefixes = {}) {
+  const result = parse(text, prefixes);
+  if (!result.parsed) return { error: checkSyntax(text, prefixes) };
+  const own = { ...result.parsed.prefixes };   // its own: the page's are the parsed object's prototype
+  const { comments: found, header } = comments(text);
+  const lines = new Generator({ prefixes: { ...prefixes, ...own }, indent: "  " }).stringify(result.parsed).split("\n");
+  let body = lines.findIndex((l) => !/^(PREFIX|BASE)\s/i.test(l));   // the generator declares every prefix
+  if (body < 0) body = lines.length;                                     // it knows: keep the query's own
+  lines.splice(0, body, ...lines.slice(0, body).filter((l) => !/^PREFIX\s/i.test(l) || l.match(/^PREFIX\s+([^\s:]*):/i)[1] in own));
+  const top = found.filter((c) => c.line <= header).map((c) => c.text);
+  const inside = found.filter((c) => c.line > header).map((c) => c.text);
+  return { text: [...top, ...inside, ...lines].join("\n").replace(/\s+$/, "") + "\n", moved: inside.length };
 }

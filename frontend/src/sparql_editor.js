@@ -14,6 +14,10 @@
 // The text reaches Python as the state value `text` (after a pause in typing, and on blur); Ctrl+Enter
 // sends the trigger `run`. Python replaces the text by sending a new `version`: until then the browser
 // keeps what the user typed. `globalThis.__plmEditor` ({get, set, run, view}) is a handle for tests.
+//
+// Above the editor: Prettify (sparqljs lays the query out; Ctrl+Z undoes it) and Copy link (the page's
+// address with this query in ?q=, which runs it when opened). Their words come from the page's message
+// catalogue in `data.messages`.
 import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap, startCompletion } from "@codemirror/autocomplete";
 import { defaultKeymap, history, historyKeymap, indentLess, indentMore } from "@codemirror/commands";
 import { bracketMatching, defaultHighlightStyle, indentOnInput, indentUnit, syntaxHighlighting } from "@codemirror/language";
@@ -21,9 +25,9 @@ import { linter, lintGutter, lintKeymap } from "@codemirror/lint";
 import { highlightSelectionMatches, searchKeymap } from "@codemirror/search";
 import { EditorState, Prec } from "@codemirror/state";
 import { drawSelection, EditorView, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers } from "@codemirror/view";
-import { checkSyntax, FUNCTIONS, KEYWORDS, langWarnings, sparqlLanguage } from "./_sparql_syntax.js";
+import { checkSyntax, FUNCTIONS, KEYWORDS, langWarnings, prettify, sparqlLanguage } from "./_sparql_syntax.js";
 
-export { checkSyntax, langWarnings };   // for tests run by node against this very bundle
+export { checkSyntax, langWarnings, prettify };   // for tests run by node against this very bundle
 
 const MAX_OPTIONS = 60;
 
@@ -137,8 +141,16 @@ const theme = EditorView.theme({
   ".cm-tooltip-autocomplete ul li": { fontFamily: "'Source Code Pro', ui-monospace, monospace" },
   ".cm-completionDetail": { marginLeft: "0.8em", color: "#6b7280", fontStyle: "normal" },
 });
-const statusCss = `.plm-status { display: flex; justify-content: space-between; gap: 1em; font: 12px system-ui, sans-serif;
-  color: #6b7280; padding: 3px 4px; } .plm-status .problem { color: #b42318; }`;
+const statusCss = `.plm-tools { display: flex; justify-content: flex-end; align-items: center; gap: 6px;
+  font: 13px system-ui, sans-serif; margin-bottom: 4px; }
+  .plm-tools .said { color: #6b7280; margin-right: auto; font-size: 12px; }
+  .plm-tools button { font: inherit; padding: 2px 10px; border: 1px solid #d5d8de; border-radius: 6px;
+  background: #fff; color: #1f2937; cursor: pointer; }
+  .plm-tools button:hover { border-color: #4e79a7; color: #1f4e79; }
+  .plm-tools button:focus-visible { outline: 2px solid #4e79a7; outline-offset: 1px; }
+  .plm-tools input { font: 12px ui-monospace, monospace; width: 18em; }
+  .plm-status { display: flex; justify-content: space-between; gap: 1em; font: 12px system-ui, sans-serif;
+  color: #6b7280; padding: 3px 4px; } .plm-status .problem { color: #b42318; } .plm-status .warning { color: #8a5a00; }`;
 
 function build(parent, data) {
   const state = { version: null, reported: null, born: Date.now().toString(36), seq: 0, timer: null, api: null,
@@ -154,7 +166,49 @@ function build(parent, data) {
   const where = document.createElement("span"), problem = document.createElement("span");
   problem.className = "problem";
   status.append(problem, where);
-  root.append(style, host, status);
+  const tools = document.createElement("div");
+  tools.className = "plm-tools";
+  const said = document.createElement("span");
+  said.className = "said";
+  said.setAttribute("aria-live", "polite");
+  const button = (name, action) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = name;
+    b.addEventListener("click", action);
+    return b;
+  };
+  const words = (key, values = {}) =>
+    String((state.messages || {})[key] || key).replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
+  const prettyButton = button("prettify", () => {
+    const out = prettify(view.state.doc.toString(), state.prefixes);
+    if (out.error) { said.textContent = words("prettify_error", { problem: out.error.message }); return; }
+    view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: out.text }, userEvent: "input.prettify" });
+    said.textContent = words(out.moved ? "prettified_moved" : "prettified", { count: out.moved });
+    report();
+  });
+  const linkButton = button("copy-link", async () => {
+    const url = new URL(window.location.href);
+    url.search = "";
+    url.hash = "";
+    url.searchParams.set("q", view.state.doc.toString());
+    const link = url.toString();
+    root.dataset.link = link;
+    try {
+      await navigator.clipboard.writeText(link);
+      said.textContent = words("link_copied", { count: link.length.toLocaleString() });
+    } catch (e) {   // no clipboard (an insecure origin, a refused permission): the link, selected, to copy by hand
+      const box = document.createElement("input");
+      box.readOnly = true;
+      box.value = link;
+      box.setAttribute("aria-label", words("link_label"));
+      said.replaceChildren(words("link_by_hand") + " ", box);
+      box.focus();
+      box.select();
+    }
+  });
+  tools.append(said, prettyButton, linkButton);
+  root.append(style, tools, host, status);
   parent.replaceChildren(root);
 
   const report = () => {
@@ -180,6 +234,7 @@ function build(parent, data) {
     if (error) found.push({ ...error, severity: "error", source: "syntax" });
     found.push(...langWarnings(text).map((w) => ({ ...w, source: "lang()" })));
     problem.textContent = found.length ? found[0].message : "";
+    problem.className = found.length && found[0].severity === "warning" ? "problem warning" : "problem";
     root.dataset.problems = JSON.stringify(found.map((d) => ({ from: d.from, to: d.to, severity: d.severity,
       line: v.state.doc.lineAt(d.from).number, column: d.from - v.state.doc.lineAt(d.from).from + 1, message: d.message })));
     return found;
@@ -196,6 +251,7 @@ function build(parent, data) {
         autocompletion({ override: [source(state.vocab)], activateOnTyping: true, activateOnTypingDelay: 10,
                          maxRenderedOptions: MAX_OPTIONS }),
         sparqlLanguage, syntaxHighlighting(defaultHighlightStyle), indentUnit.of("  "), theme,
+        EditorView.lineWrapping,   // a long line (a comment, a long IRI) wraps: nothing is cut at the right edge
         EditorView.contentAttributes.of({ "aria-label": data.label || "SPARQL query" }),
         Prec.highest(keymap.of([{ key: "Mod-Enter", run, preventDefault: true }])),
         keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap, ...completionKeymap,
@@ -213,7 +269,7 @@ function build(parent, data) {
       ],
     }),
   });
-  Object.assign(state, { root, view, report, run });
+  Object.assign(state, { root, view, report, run, said, prettyButton, linkButton });
   return state;
 }
 
@@ -225,6 +281,14 @@ export default function ({ data, parentElement, setStateValue, setTriggerValue }
   }
   st.api = { setStateValue, setTriggerValue };   // the newest callbacks (this function runs on every update)
   st.maxChars = data.max_chars || 0;
+  if (data.messages && data.messages !== st.messagesText) {   // the interface's words, in the page's language
+    st.messagesText = data.messages;
+    st.messages = JSON.parse(data.messages);
+    for (const [b, key] of [[st.prettyButton, "prettify"], [st.linkButton, "copy_link"]]) {
+      b.textContent = st.messages[key];
+      b.title = st.messages[key + "_help"];
+    }
+  }
   st.view.dom.style.height = data.height || "300px";
   st.view.scrollDOM.style.overflow = "auto";
   if (data.vocab && data.vocab_key !== st.vocabKey) {   // the vocabulary changes only with the graph

@@ -111,10 +111,14 @@ def test_the_sparql_table_cuts_cells_and_the_session_keeps_only_what_is_shown(ho
     assert cells and all(c.endswith("… (cut at 2,000 characters)") and len(c) < 2100 for c in cells)
     outcome = at.session_state["sparql_outcome"]
     assert "result" not in outcome                                   # no second copy of the rows
-    assert set(outcome) <= {"text", "timeout", "max_rows", "wall_ms", "summary", "frame", "view", "plan", "downloads"}
+    assert set(outcome) <= {"text", "timeout", "max_rows", "wall_ms", "summary", "frame", "view", "plan", "downloads",
+                            "lang"}
     import json
 
     assert len(json.dumps(outcome.get("plan", {}), ensure_ascii=False)) < 20_000   # the views' plan holds cut texts
+    assert len(outcome.get("lang", [])) <= 5                                        # at most five warnings kept
+    history = at.session_state["sparql_history"]                                    # the query once, no rows
+    assert [h["text"] for h in history] == [SELECT_HOSTILE] and all(len(h["said"]) < 100 for h in history)
     csv = dict((label, data) for label, data, _, _ in outcome["downloads"])["CSV"]
     assert len(csv) > 2 * MEGABYTE                                   # the download keeps every character
 

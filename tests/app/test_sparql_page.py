@@ -13,6 +13,7 @@ from kg.examples import examples
 from ._support import open_page
 
 PAGE = "app_pages/sparql.py"
+MAX_HISTORY = 20   # the queries the page remembers (app_pages/sparql.py; importing it would run it)
 
 HOSTILE = ('SELECT ("<img src=x onerror=alert(1)>" AS ?x) ("![t](http://127.0.0.1:1/b)" AS ?y) '
            '("=HYPERLINK(\\"http://x\\")" AS ?z) {}')
@@ -155,3 +156,40 @@ def test_hostile_values_are_text_and_csv_is_guarded():
 def test_hostile_syntax_error_is_escaped():
     at = run_query(open_page(PAGE), "SELECT ?x WHERE { ?x ?p ![t](http://127.0.0.1:1/b) <img src=x onerror=alert(1)> }")
     assert at.error and "](http" not in rendered_text(at) and "<img" not in rendered_text(at)
+
+
+def test_the_example_search_keeps_the_examples_holding_every_word():
+    at = open_page(PAGE)
+    at.text_input(key="sparql_example_search").input("weakness BERT").run()
+    shown = [b.key for b in at.button if b.key and b.key.startswith("sparql_ex_")]
+    assert shown == ["sparql_ex_09-bert-weaknesses", "sparql_ex_10-fix-independence-assumption",
+                     "sparql_ex_11-trace-bert-to-xlnet"]
+    at.text_input(key="sparql_example_search").input("cq 17").run()
+    assert [b.label.replace("\\", "") for b in at.button if b.key and b.key.startswith("sparql_ex_")] == [
+        "**CQ 17** · Rank the feature extractors by long-range dependency ability"]   # (Markdown escapes dropped)
+
+
+def test_the_history_keeps_the_last_queries_once_each_newest_first():
+    at = open_page(PAGE)
+    for i in range(MAX_HISTORY + 3):
+        run_query(at, f"SELECT ?m WHERE {{ ?m plm:improvesOn pm:BERT }} LIMIT {i + 1}")
+    run_query(at, "SELECT ?m WHERE { ?m plm:improvesOn pm:BERT } LIMIT 10")   # again: to the top, once
+    run_query(at, "SELECT ?m WHERE { ?m plm:improvesOn }")                    # an error is remembered too
+    history = at.session_state["sparql_history"]
+    assert len(history) == MAX_HISTORY
+    assert [h["text"][-8:] for h in history[:3]] == ["ovesOn }", "LIMIT 10", "LIMIT 23"]
+    assert history[0]["said"] == "syntax error" and history[1]["said"].startswith("10 row(s) · ")
+    assert sum(h["text"].endswith("LIMIT 10") for h in history) == 1
+    buttons = [b for b in at.button if b.key and b.key.startswith("sparql_hist_")]
+    assert len(buttons) == MAX_HISTORY
+    buttons[1].click().run()                                                  # runs it again
+    assert at.session_state["sparql_outcome"]["text"].endswith("LIMIT 10")
+    at.button(key="sparql_history_clear").click().run()
+    assert "sparql_history" not in at.session_state or not at.session_state["sparql_history"][1:]
+
+
+def test_a_mixed_case_lang_tag_is_warned_after_the_run():
+    at = run_query(open_page(PAGE), 'SELECT ?l WHERE { pm:BERT skos:prefLabel ?l FILTER(lang(?l) = "zh-Hans") }')
+    assert any("cannot match" in w.value and '"zh-hans"' in w.value.replace("\\", "") for w in at.warning)
+    at = run_query(at, 'SELECT ?l WHERE { pm:BERT skos:prefLabel ?l FILTER(lang(?l) = "zh-hans") }')
+    assert not any("cannot match" in w.value for w in at.warning) and len(at.dataframe[0].value) == 1
