@@ -29,7 +29,8 @@ from app_pages.i18n import t
 from kg.examples import examples, search
 from kg.lang_case import lang_case_warnings
 from kg.limits import display_text
-from kg.results import NUMERIC_TYPES, AskResult, GraphResult, SelectResult, to_csv, to_json, to_ntriples, to_tsv
+from kg.results import (NUMERIC_TYPES, AskResult, GraphResult, SelectResult, to_csv, to_json, to_ntriples, to_tsv,
+                        to_xml)
 from kg.safety import MAX_QUERY_CHARS
 from kg.vocab import PM, PREFIXES, local_name, prologue
 
@@ -224,12 +225,15 @@ def _frame(variables: list[str], rows: list[tuple]):
 
 def _downloads(result) -> list[tuple[str, bytes, str, str]]:
     """(label, data, file name, MIME type): every value whole, as the engine returned it."""
-    if isinstance(result, SelectResult):
+    if isinstance(result, (SelectResult, AskResult)):
         out = [("CSV", to_csv(result, guard_formulas=True).encode(), "query-results.csv", "text/csv"),
                ("TSV", to_tsv(result, guard_formulas=True).encode(), "query-results.tsv", "text/tab-separated-values"),
-               ("JSON", to_json(result).encode(), "query-results.srj", "application/sparql-results+json")]
-    elif isinstance(result, AskResult):
-        out = [("JSON", to_json(result).encode(), "query-results.srj", "application/sparql-results+json")]
+               ] if isinstance(result, SelectResult) else []
+        out.append(("JSON", to_json(result).encode(), "query-results.srj", "application/sparql-results+json"))
+        try:   # a value XML 1.0 cannot carry (a control character) leaves XML out, saying why
+            out.append(("XML", to_xml(result).encode(), "query-results.srx", "application/sparql-results+xml"))
+        except ValueError as e:
+            out.append(("XML", None, str(e), ""))
     else:
         from kg.export import serialize_triples
 
@@ -243,6 +247,10 @@ def _downloads(result) -> list[tuple[str, bytes, str, str]]:
 def _show_downloads(outcome: dict) -> None:
     with st.container(horizontal=True, key="sparql_downloads"):
         for label, data, name, mime in outcome["downloads"]:
+            if data is None:   # this format cannot carry the result: `name` says why
+                st.button(label, key=f"sparql_dl_{label}", disabled=True, icon=":material/block:",
+                          help=t("sparql.download_impossible", reason=name))
+                continue
             st.download_button(label, data, file_name=name, mime=mime, on_click="ignore",
                                icon=":material/download:", key=f"sparql_dl_{label}",
                                help=f"{name} ({mime})" + (

@@ -45,9 +45,63 @@ QueryError = (QueryRefused, QuerySyntaxError, QueryTimeout, QueryBusy, SandboxUn
               QueryFailed)
 
 
+# What Oxigraph's expected tokens mean, in words (its list names the first characters of tokens, and a
+# sample of the function names when an expression may start; neither helps a reader as it stands)
+_TOKEN_WORDS = {'"?"': "a variable", '"$"': "a variable", '"<"': "an IRI", '":"': "a prefixed name",
+                '"\\""': "a string", '"\'"': "a string", '"\'\'\'"': "a string", '"\\"\\"\\""': "a string",
+                '"+"': "a number", '"-"': "a number", '"true"': "true or false", '"false"': "true or false",
+                '"_:"': "a blank node", '"["': "a blank node"}
+_SKIPPED = ('"<<"', '"<<("', '"{|"', '"~"', '"|"', "[_]")   # RDF-star's and the parser's own
+_FUNCTIONS = frozenset("ABS AVG BNODE BOUND CEIL COALESCE CONCAT CONTAINS COUNT DATATYPE DAY ENCODE_FOR_URI FLOOR "
+                       "GROUP_CONCAT HOURS IF IRI LANG LANGMATCHES LCASE MAX MD5 MIN MINUTES MONTH NOW PREDICATE "
+                       "RAND REGEX REPLACE ROUND SAMETERM SAMPLE SECONDS SHA1 SHA256 SHA384 SHA512 STR STRAFTER "
+                       "STRBEFORE STRDT STRENDS STRLANG STRLANGDIR STRLEN STRSTARTS STRUUID SUBSTR SUM TIMEZONE TZ "
+                       "UCASE URI UUID YEAR hasLangDir isBLANK isIRI isLITERAL isNUMERIC isTRIPLE isURI OBJECT "
+                       "SUBJECT TRIPLE LANGDIR".split())
+
+
+def _expected_words(rest: str) -> list[str]:
+    expected = rest.removeprefix("expected one of ").removeprefix("expected ")
+    items = [i.strip() for i in expected.replace("\n", " ").split(", ")]
+    out: list[str] = []
+
+    def add(word: str) -> None:
+        if word not in out:
+            out.append(word)
+    for item in items:
+        if not item or item in _SKIPPED or item.startswith("|") or item.startswith("'"):
+            continue
+        if item.startswith("["):   # a character class: digits are numbers, letters start prefixed names
+            if "'0'..='9'" in item.replace(" ", ""):
+                add("a number")
+            elif "'A'..='Z'" in item.replace(" ", ""):
+                add("a prefixed name")
+            continue
+        if "..=" in item:
+            continue
+        if item in _TOKEN_WORDS:
+            add(_TOKEN_WORDS[item])
+        elif item in _FUNCTIONS:   # Oxigraph lists a sample of them where an expression may start
+            add("an expression (a variable, a value or a function call)")
+        else:
+            add(f"“{item.strip(chr(34))}”" if item.startswith('"') else item)
+    kinds = [w for w in out if w.startswith("a")]   # what may come first: a variable, an IRI, ...
+    return kinds + [w for w in out if w not in kinds]
+
+
+def _found(text: str | None, line: int, col: int) -> str:
+    """What stands at line:col of the user's text, as the message names it."""
+    lines = (text or "").splitlines()
+    if text is None or not 1 <= line <= len(lines):
+        return ""
+    rest = lines[line - 1][max(col - 1, 0):] + "\n" + "\n".join(lines[line:])
+    piece = rest.lstrip()[:24].split()
+    return f"found “{piece[0]}”" if piece else ""   # (Oxigraph often stops at the end: it says its farthest point)
+
+
 def _syntax_message(raw: str, line_offset: int = 0, text: str | None = None) -> str:
-    """Oxigraph says `error at 3:11: expected one of ABS, AVG, ..., [_]`; say it in words, drop the
-    parser's character classes, and show the line with a caret under the column."""
+    """Oxigraph says `error at 3:11: expected one of ABS, AVG, ..., [_]`; say it in plain words (what was
+    found, what would be valid there, in short), and show the line with a caret under the column."""
     if not raw.startswith("error at "):
         return f"Syntax error: {raw}"
     where, _, rest = raw[len("error at "):].partition(": ")
@@ -55,11 +109,10 @@ def _syntax_message(raw: str, line_offset: int = 0, text: str | None = None) -> 
     if not (line_s.isdigit() and col_s.isdigit()):
         return f"Syntax error: {raw}"
     line, col = int(line_s) - line_offset, int(col_s)
-    expected = rest.removeprefix("expected one of ").removeprefix("expected ")
-    items = [i.strip() for i in expected.replace("\n", " ").split(", ")]
-    words = [i for i in items if i and not i.startswith(("[", "'", "|")) and "..=" not in i]
-    hint = f"expected {', '.join(words)}" if words else "unexpected text here"
-    message = f"Syntax error at line {line}, column {col}: {hint}"
+    words = _expected_words(rest)
+    shown = ", ".join(words[:6]) + (f", or {len(words) - 6} more" if len(words) > 6 else "")
+    parts = [p for p in (_found(text, line, col), f"valid here: {shown}" if words else "") if p]
+    message = f"Syntax error at line {line}, column {col}: " + ("; ".join(parts) or "unexpected text here")
     if text is not None:
         lines = text.splitlines()
         if 1 <= line <= len(lines):

@@ -24,7 +24,7 @@ from pathlib import Path
 from . import examples as examples_mod
 from .backends import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, ENDPOINT_ENV, QueryError, open_backend
 from .limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS, clip, visible
-from .results import AskResult, GraphResult, SelectResult, to_csv, to_json, to_ntriples, to_table, to_tsv
+from .results import AskResult, GraphResult, SelectResult, to_csv, to_json, to_ntriples, to_table, to_tsv, to_xml
 from .safety import MAX_QUERY_CHARS
 from .store import GraphSyntaxError
 
@@ -167,6 +167,11 @@ def cmd_query(args, backend) -> int:
         _write(args, to_tsv(result))
     elif fmt == "json":
         _write(args, visible(to_json(result), keep="\n", json=True))
+    elif fmt == "xml":
+        try:
+            _write(args, to_xml(result))
+        except ValueError as e:
+            raise CliError(f"no XML for this result: {e}") from None
     else:
         _write(args, to_table(result), human=True)
     if not isinstance(result, AskResult):
@@ -479,7 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text", nargs="?", help="the query ('-' or nothing to read standard input)")
     p.add_argument("--file", "-f", help="read the query from a file")
     p.add_argument("--example", "-e", metavar="NAME", help="run an example query by name or question number")
-    p.add_argument("--format", choices=("table", "csv", "tsv", "json", "turtle", "ntriples", "jsonld"),
+    p.add_argument("--format", choices=("table", "csv", "tsv", "json", "xml", "turtle", "ntriples", "jsonld"),
                    default="table", help="output format (turtle/ntriples/jsonld for CONSTRUCT and DESCRIBE)")
     p.add_argument("--timeout", type=seconds, default=DEFAULT_TIMEOUT,
                    help=f"time limit in seconds, above 0 and at most {MAX_TIMEOUT:g} (default %(default)s)")

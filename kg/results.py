@@ -184,6 +184,48 @@ def to_json(result: SelectResult | AskResult) -> str:
     )
 
 
+# What XML 1.0 cannot carry, even escaped: C0 controls but tab, LF and CR; lone surrogates; U+FFFE, U+FFFF
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def to_xml(result: SelectResult | AskResult) -> str:
+    """SPARQL 1.1 Query Results XML. A value holding a character XML 1.0 cannot carry (a control
+    character such as U+0001) raises ValueError naming it: the file would not parse, and dropping
+    the character would change the value (JSON and TSV carry every value)."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    def text(value: str) -> str:
+        bad = _NOT_XML.search(value)
+        if bad:
+            raise ValueError(f"a value holds U+{ord(bad[0]):04X}, which XML 1.0 cannot carry "
+                             "(JSON and TSV results carry it)")
+        return escape(value, {"\r": "&#13;"})   # a raw CR would be read back as LF
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', '<sparql xmlns="http://www.w3.org/2005/sparql-results#">']
+    if isinstance(result, AskResult):
+        out += ["  <head/>", f"  <boolean>{'true' if result.value else 'false'}</boolean>", "</sparql>"]
+        return "\n".join(out) + "\n"
+    out.append("  <head>" + "".join(f"<variable name={quoteattr(text(v))}/>" for v in result.variables) + "</head>")
+    out.append("  <results>")
+    for row in result.rows:
+        out.append("    <result>")
+        for var, term in zip(result.variables, row):
+            if term is None:
+                continue
+            if term.kind == "uri":
+                value = f"<uri>{text(term.value)}</uri>"
+            elif term.kind == "bnode":
+                value = f"<bnode>{text(term.value)}</bnode>"
+            else:
+                attr = (f" xml:lang={quoteattr(text(term.lang))}" if term.lang else
+                        f" datatype={quoteattr(text(term.datatype))}"
+                        if term.datatype and term.datatype not in (XSD_STRING, RDF_LANGSTRING) else "")
+                value = f"<literal{attr}>{text(term.value)}</literal>"
+            out.append(f"      <binding name={quoteattr(text(var))}>{value}</binding>")
+        out.append("    </result>")
+    out += ["  </results>", "</sparql>"]
+    return "\n".join(out) + "\n"
+
+
 def to_ntriples(result: GraphResult) -> str:
     return "".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in result.triples)
 

@@ -37,11 +37,18 @@ def test_trace_bert_xlnet_prints_the_chain_of_question_11_with_evidence():
     ("csv", lambda s: s.splitlines()[0] == "mechanism,mechanismLabel,model,modelLabel"),
     ("tsv", lambda s: s.startswith("?mechanism\t") and "<https://w3id.org/plm-map/id/XLNet>" in s),
     ("json", lambda s: json.loads(s)["results"]["bindings"][0]["model"]["value"].endswith("/XLNet")),
+    ("xml", lambda s: "<uri>https://w3id.org/plm-map/id/XLNet</uri>" in s and s.rstrip().endswith("</sparql>")),
 ])
 def test_query_output_formats(fmt, check):
     out = kg("query", "--example", "10", "--format", fmt)
     assert out.returncode == 0, out.stderr
     assert check(out.stdout)
+
+
+def test_a_value_xml_cannot_carry_is_an_error_not_a_broken_file():
+    out = kg("query", "--format", "xml", 'SELECT ?x WHERE { BIND("a\\u0007b" AS ?x) }')
+    assert out.returncode == 1 and out.stdout == ""
+    assert "U+0007, which XML 1.0 cannot carry" in out.stderr
 
 
 def test_query_from_a_file_and_from_standard_input(tmp_path):

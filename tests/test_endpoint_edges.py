@@ -392,7 +392,7 @@ def test_an_endpoint_syntax_error_keeps_line_and_column_and_loses_escapes(fake):
         fake.endpoint().query(SELECT)
     message = str(excinfo.value)
     first = message.splitlines()[0]
-    assert first.startswith("Syntax error at line 1, column 12: expected WORD0, WORD1")
+    assert first.startswith("Syntax error at line 1, column 12: found “HERE”; valid here: WORD0, WORD1")
     assert len(first) < 240 and "SECOND" not in message
     assert not any(c in message for c in "\x1b\x07\u202e")
     assert message.splitlines()[1:] == ["  " + SELECT, "  " + " " * 11 + "^"]

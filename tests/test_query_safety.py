@@ -329,3 +329,18 @@ def test_the_static_check_reads_keywords_not_text():
                "SELECT * WHERE { ?s ?p ?o } # SERVICE <http://x> in a comment"):
         assert check_query(ok).form == "SELECT"
     assert check_query("DESCRIBE pm:BERT").form == "DESCRIBE"
+
+
+@pytest.mark.parametrize("query, says", [
+    # where an expression may start, Oxigraph lists a sample of function names: one phrase instead
+    ("SELECT * WHERE { ?s ?p ?o FILTER( }", "valid here: an expression (a variable, a value or a function call)"),
+    # what stands where the engine stopped, and the kinds of token that could stand there
+    ("SELECT ?m WHERE { ?m plm:improvesOn }", "found “}”; valid here: a variable, a string, a number"),
+    ("SELECT ?m WHERE { ?m ?p ?o } ORDER ?m", "valid here: BY"),
+])
+def test_syntax_errors_say_in_plain_words_what_was_found_and_what_is_valid(kg, query, says):
+    with pytest.raises(QuerySyntaxError) as err:
+        kg.query(query)
+    first = str(err.value).splitlines()[0]
+    assert says in first, first
+    assert not any(noise in first for noise in ("[_]", "..=", "ABS", "STRSTARTS", "<<(")), first

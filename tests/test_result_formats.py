@@ -100,3 +100,43 @@ def test_guarded_tsv_and_csv_agree_on_text():
     csv_cells = next(iter(csv.reader(io.StringIO(to_csv(res, guard_formulas=True).split("\r\n", 1)[1]))))
     tsv_values = [str(parsed(cell)) for cell in cells(to_tsv(res, guard_formulas=True))[0]]
     assert tsv_values == csv_cells
+
+
+# --------------------------------------------------------------------------------------------- XML
+
+def _parsed(data: str, fmt: str):
+    import io
+
+    from rdflib.query import Result
+
+    return Result.parse(io.BytesIO(data.encode()), format=fmt)
+
+
+def test_xml_results_read_back_as_the_json_results_do(kg):
+    """SPARQL XML and JSON results of the same SELECT, each read by rdflib's own parser, hold the same
+    bindings: IRIs, language-tagged and typed literals, unbound cells, awkward characters."""
+    from kg.results import to_json, to_xml
+
+    result = kg.query('SELECT ?m ?l ?y ?odd ?none WHERE { ?m plm:improvesOn pm:BERT ; skos:prefLabel ?l . '
+                      'OPTIONAL { ?m dcterms:issued ?y } BIND("<&>\\"\\r\\n\\t é 中" AS ?odd) }')
+    assert len(result.rows) > 5
+    xml, js = _parsed(to_xml(result), "xml"), _parsed(to_json(result), "json")
+    assert [str(v) for v in xml.vars] == result.variables
+    assert list(xml.bindings) == list(js.bindings)
+    odd = rdflib.Variable("odd")
+    assert all(str(b[odd]) == '<&>"\r\n\t é 中' for b in xml.bindings)   # the CR too (written &#13;)
+
+
+def test_xml_ask_results_read_back():
+    from kg.results import AskResult, to_xml
+
+    assert _parsed(to_xml(AskResult(True)), "xml").askAnswer is True
+    assert _parsed(to_xml(AskResult(False)), "xml").askAnswer is False
+
+
+def test_a_value_xml_cannot_carry_is_refused_by_name_not_dropped():
+    from kg.results import SelectResult, Term, to_xml
+
+    result = SelectResult(["x"], [(Term("literal", "bell\x07"),)])
+    with pytest.raises(ValueError, match="U\\+0007"):
+        to_xml(result)
