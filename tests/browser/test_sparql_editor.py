@@ -84,6 +84,7 @@ def test_undo_after_tab_gives_the_earlier_text_back(page, app_url):
     page.keyboard.press("Control+z")
     page.keyboard.press("Control+z")
     assert text(page) == "SELECT ?x"
+    screenshot(page, "sparql-undo-after-tab")
     page.keyboard.press("Control+Shift+z")
     assert text(page) != "SELECT ?x", "redo brings the edit back"
 
@@ -115,6 +116,16 @@ def test_comparing_lang_with_a_mixed_case_tag_is_warned(page, app_url):
     page.wait_for_timeout(800)
     warnings = [p for p in problems(page) if p["severity"] == "warning"]
     assert warnings and '"zh-hans"' in warnings[0]["message"] and "langMatches" in warnings[0]["message"]
+    assert "false on every row" in warnings[0]["message"]
+
+
+def test_a_lower_case_tag_and_a_not_equal_are_told_apart(page, app_url):
+    fresh_editor(page, app_url)
+    page.keyboard.type('SELECT ?l WHERE { pm:BERT skos:prefLabel ?l FILTER(lang(?l) = "en" && lang(?l) != "zh-Hant") }',
+                       delay=2)
+    page.wait_for_timeout(800)
+    warnings = [p for p in problems(page) if p["severity"] == "warning"]
+    assert len(warnings) == 1 and "true on every row" in warnings[0]["message"], warnings
 
 
 def test_ctrl_enter_runs_the_query(page, app_url):
@@ -133,3 +144,4 @@ def test_escape_then_tab_leaves_the_editor(page, app_url):
     page.keyboard.press("Escape")
     page.keyboard.press("Tab")
     assert not page.evaluate("() => globalThis.__plmEditor.view.hasFocus"), "Esc then Tab moves the focus on"
+    screenshot(page, "sparql-left-the-editor")
