@@ -162,7 +162,7 @@ def test_the_megabyte_graph_keeps_tooltips_short_and_runs_or_fetches_nothing(pag
 
 def test_an_example_query_runs_and_shows_its_rows(page, app_url):
     goto(page, app_url + "/sparql")
-    page.get_by_role("button", name=re.compile(r"^Q3 · Which models are autoencoding")).click()
+    page.get_by_role("button", name=re.compile(r"^CQ 3 · Which models are autoencoding")).click()
     grid = page.locator('[data-testid="stDataFrame"] table[role="grid"]').first
     expect(grid).to_contain_text("RoBERTa", timeout=30_000)
     expect(page.get_by_text(re.compile(r"^10 rows"))).to_be_visible()
