@@ -77,9 +77,11 @@ def _lang(tag: str | None) -> str:
 
 
 def normalize(text: str) -> str:
-    """Case-, width- and space-insensitive form used for matching (full-width brackets become ASCII)."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(text.replace("_", " ").split())
+    """The form searches compare (kg.textmatch.fold: width, case, spaces, simplified/traditional and
+    the field's variant words)."""
+    from .textmatch import fold
+
+    return fold(text)
 
 
 _KIND_ORDER = {cls: i for i, (cls, _) in enumerate(KINDS)}
@@ -125,17 +127,26 @@ def _names(node: Node) -> list[str]:
     return names
 
 
+PINYIN_MARK = "\x00pinyin:"   # starts a name's pinyin form (no folded text holds a NUL)
+
+
 def _search_names(backend: Backend) -> list[tuple[Node, list[tuple[str, str]]]]:
     """Every node with its names and their normalized forms, each cut to MAX_LABEL_CHARS: a
     search is at most MAX_INPUT_CHARS long, so nothing beyond can match, and a megabyte label
     must not be normalized and fuzzy-matched on every keystroke. A cut form ends in "…", which no
     normalized search contains (NFKC spells it "..."), so it is never an exact match."""
 
-    def form(name: str) -> str:
-        return normalize(name) if len(name) <= MAX_LABEL_CHARS else normalize(name[:MAX_LABEL_CHARS]) + "…"
+    from .textmatch import has_chinese, pinyin
+
+    def forms(name: str) -> list[tuple[str, str]]:
+        cut = name if len(name) <= MAX_LABEL_CHARS else name[:MAX_LABEL_CHARS]
+        out = [(name, normalize(cut) + ("" if cut is name else "…"))]
+        if has_chinese(cut):   # its pinyin too, marked so that a search ranks it as a pinyin match
+            out.append((name, PINYIN_MARK + pinyin(cut)))
+        return out
 
     def build():
-        return [(node, [(name, form(name)) for name in _names(node)]) for node in index(backend).values()]
+        return [(node, [form for name in _names(node) for form in forms(name)]) for node in index(backend).values()]
 
     return backend.memo("nodes.search_names", build)
 
@@ -149,15 +160,22 @@ def search(backend: Backend, text: str, *, limit: int = 10, kinds: set[str] | No
     """
     from rapidfuzz import fuzz
 
+    from .textmatch import pinyin_query
+
     query = normalize(text[:MAX_INPUT_CHARS])
     if not query:
         return []
+    spoken = pinyin_query(text[:MAX_INPUT_CHARS])
     best: dict[str, Hit] = {}
     for node, names in _search_names(backend):
         if kinds and node.kind not in kinds:
             continue
         for name, cand in names:
-            if cand == query:
+            if cand.startswith(PINYIN_MARK):   # pailie finds 排列语言模型, below any match of the text itself
+                if not spoken or spoken not in cand:
+                    continue
+                score = 88.0 - min(len(cand) - len(PINYIN_MARK) - len(spoken), 40) * 0.1
+            elif cand == query:
                 score = 100.0
             elif cand.startswith(query):
                 score = 96.0 - min(len(cand) - len(query), 20) * 0.1

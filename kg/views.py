@@ -29,6 +29,8 @@ from .nodes import claims as _claims
 from .nodes import normalize as _normalize
 from .project import to_networkx
 from .results import guard_cell
+from .textmatch import finds as _finds
+from .textmatch import pinyin as _pinyin
 from .vocab import PM, local_name
 
 # Colour per kind (Tableau 10), and the legend's order.
@@ -392,6 +394,9 @@ def compare_rows(backend: Backend) -> list[dict]:
                 targets.sort(key=lambda n: (n.label.casefold(), n.id))
                 row[key] = [n.label for n in targets]
                 row[key + "_ids"] = [n.id for n in targets]
+                # what a search finds them by besides the English: their Chinese labels and aliases
+                row.setdefault("names", []).extend(name for n in targets
+                                                   for name in [*n.labels.values(), *n.alt_labels])
         return sorted(rows.values(), key=lambda r: (r["year"] is None, r["year"] or 0, r["model"].casefold()))
 
     return backend.memo("views.compare_rows", build)
@@ -402,11 +407,14 @@ def compare_options(rows: list[dict]) -> dict[str, list[str]]:
     return {key: sorted({v for r in rows for v in r[key]}, key=str.casefold) for key in COMPARE_FILTERS}
 
 
-def _row_text(row: dict) -> str:
+def _row_text(row: dict) -> tuple[str, str]:
+    """A row's text as a search compares it: folded, and the pinyin of its Chinese."""
     parts = [row["model"], row["model_zh"], row["id"], str(row["year"] or "")]
     for key, _, _ in COMPARE_DIMENSIONS:
         parts.extend(row[key])
-    return _normalize(" | ".join(p[:MAX_TEXT_CHARS] for p in parts))
+    parts.extend(row.get("names", []))
+    text = " | ".join(p[:MAX_TEXT_CHARS] for p in parts)
+    return _normalize(text), _pinyin(text)
 
 
 def filter_compare(rows: list[dict], *, text: str = "", years: tuple[int, int] | None = None,
@@ -424,7 +432,7 @@ def filter_compare(rows: list[dict], *, text: str = "", years: tuple[int, int] |
             continue
         if years is not None and (row["year"] is None or not years[0] <= row["year"] <= years[1]):
             continue
-        if query and query not in _row_text(row):
+        if query and not _finds(text[:MAX_INPUT_CHARS], *_row_text(row)):
             continue
         out.append(row)
     return out
@@ -560,10 +568,14 @@ def find_section(secs: list[SectionView], name: str | None) -> str | None:
     return None
 
 
-def _claim_text(claim: ClaimView) -> str:
-    parts = [claim.id, claim.text] + [n.label for n in claim.entities] + [p[1] for p in claim.papers]
+def _claim_text(claim: ClaimView) -> tuple[str, str]:
+    """A claim's text as a search compares it (folded, and pinyin): its statement, its entities by
+    every label and alias, its papers and demos."""
+    parts = [claim.id, claim.text] + [p[1] for p in claim.papers]
+    parts += [name for n in claim.entities for name in [n.label, *n.labels.values(), *n.alt_labels]]
     parts += [d.title for d in claim.demos] + [d.id for d in claim.demos]
-    return _normalize(" | ".join(p[:MAX_TEXT_CHARS] for p in parts))
+    text = " | ".join(p[:MAX_TEXT_CHARS] for p in parts)
+    return _normalize(text), _pinyin(text)
 
 
 def filter_sections(secs: list[SectionView], *, section: str | None = None, text: str = "") -> list[SectionView]:
@@ -579,8 +591,10 @@ def filter_sections(secs: list[SectionView], *, section: str | None = None, text
         if not query:
             out.append(sec)
             continue
-        question = _normalize(" | ".join(p[:MAX_TEXT_CHARS] for p in [sec.id, sec.label, *sec.question.values()]))
-        kept = sec.claims if query in question else [c for c in sec.claims if query in _claim_text(c)]
+        question = " | ".join(p[:MAX_TEXT_CHARS] for p in [sec.id, sec.label, *sec.question.values()])
+        asked = text[:MAX_INPUT_CHARS]
+        kept = (sec.claims if _finds(asked, _normalize(question), _pinyin(question))
+                else [c for c in sec.claims if _finds(asked, *_claim_text(c))])
         if kept:
             out.append(SectionView(sec.id, sec.iri, sec.position, sec.label, sec.question, kept))
     return out
