@@ -3,24 +3,26 @@
 import streamlit as st
 
 from app_pages._shared import sandbox_notice
+from app_pages.i18n import language_switch, remember_language, t
 
 
 def main() -> None:
-    st.set_page_config(page_title="PLM map — pre-trained language models", page_icon="🗺️", layout="wide")
+    st.set_page_config(page_title=t("app.page_title"), page_icon="🗺️", layout="wide")
+    remember_language()   # ?lang=, the session's choice or the browser's, kept in the address
     pages = {
-        "Explore": [
-            st.Page("app_pages/graph.py", title="Graph", icon=":material/hub:", default=True),
-            st.Page("app_pages/node.py", title="Node", icon=":material/article:"),
-            st.Page("app_pages/trace.py", title="Trace", icon=":material/route:"),
-            st.Page("app_pages/questions.py", title="Questions", icon=":material/quiz:"),
+        t("app.section_explore"): [
+            st.Page("app_pages/graph.py", title=t("app.nav_graph"), icon=":material/hub:", default=True),
+            st.Page("app_pages/node.py", title=t("app.nav_node"), icon=":material/article:"),
+            st.Page("app_pages/trace.py", title=t("app.nav_trace"), icon=":material/route:"),
+            st.Page("app_pages/questions.py", title=t("app.nav_questions"), icon=":material/quiz:"),
         ],
-        "Compare": [
-            st.Page("app_pages/compare.py", title="Compare", icon=":material/table_chart:"),
-            st.Page("app_pages/timeline.py", title="Family tree", icon=":material/account_tree:"),
+        t("app.section_compare"): [
+            st.Page("app_pages/compare.py", title=t("app.nav_compare"), icon=":material/table_chart:"),
+            st.Page("app_pages/timeline.py", title=t("app.nav_family_tree"), icon=":material/account_tree:"),
         ],
-        "Query and check": [
-            st.Page("app_pages/sparql.py", title="SPARQL", icon=":material/terminal:"),
-            st.Page("app_pages/verify.py", title="Verify", icon=":material/fact_check:"),
+        t("app.section_query"): [
+            st.Page("app_pages/sparql.py", title=t("app.nav_sparql"), icon=":material/terminal:"),
+            st.Page("app_pages/verify.py", title=t("app.nav_verify"), icon=":material/fact_check:"),
         ],
     }
     page = st.navigation(pages)
@@ -28,9 +30,8 @@ def main() -> None:
         st.switch_page("app_pages/node.py", query_params={"node": st.query_params["node"]})
     sandbox_notice()  # on every page, when the operator turned the query sandbox off
     with st.sidebar:
-        st.caption("The survey of pre-trained language models (ELMo → GPT → BERT → XLNet) as a knowledge "
-                   "graph: browse it, query it, trace why each model exists, and run the demos that check "
-                   "its claims.")
+        language_switch()
+        st.caption(t("app.about"))
     page.run()
 
 

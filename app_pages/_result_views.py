@@ -32,7 +32,7 @@ import streamlit as st
 
 from app_pages._components import graph, view_key
 from app_pages._shared import NODE_PAGE, backend, esc, graph_name
-from app_pages.i18n import t
+from app_pages.i18n import t, with_language
 from kg.limits import display_text
 from kg.results import NUMERIC_TYPES, PLAIN_NUMBER, RDF_LANGSTRING, XSD_STRING, Term
 from kg.views import RELATION_CHARS, GraphView, _drawn_node, graph_view, layout
@@ -297,7 +297,7 @@ def _show_graph(part: dict, key: str) -> None:
     clicked = graph(view.nodes, view.edges, key=f"{key}_graph", height=460,
                     layout_key=view_key(graph_name(), part["nodes"], part["links"])).clicked
     if clicked and clicked in {n["id"] for n in view.nodes}:
-        st.switch_page(NODE_PAGE, query_params={"node": clicked})
+        st.switch_page(NODE_PAGE, query_params=with_language({"node": clicked}))
 
 
 def _show_chart(part: dict, key: str) -> None:

@@ -14,6 +14,7 @@ import re
 
 import streamlit as st
 
+from app_pages.i18n import t
 from kg import open_backend
 from kg.limits import MAX_INPUT_CHARS, MAX_TEXT_CHARS, clip, display_text, visible
 from kg.nodes import Node, index
@@ -26,9 +27,11 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&:])")
 _AUTOLINK = re.compile(r"(:|www)(?=//|\.)", re.IGNORECASE)
 
 
-@st.cache_resource(show_spinner="Loading the graph…")
+@st.cache_resource(show_spinner=False)
 def backend():
-    """The graph, shared by every session of this process (read-only; $PLM_MAP_ENDPOINT reads an endpoint)."""
+    """The graph, shared by every session of this process (read-only; $PLM_MAP_ENDPOINT reads an endpoint).
+    No spinner: opening it takes milliseconds (the files are read on the first query), less than a
+    spinner waits before it shows, and a spinner's text would be fixed in one language at import."""
     return open_backend()
 
 
@@ -51,14 +54,14 @@ def sandbox_notice() -> None:
 
 def capped(value: str | None, what: str, limit: int = MAX_INPUT_CHARS) -> str | None:
     """`value` (a widget's text or an address parameter) at most `limit` characters, before any
-    work; `what` names it in the message ("The search"). A longer value is cut, with a warning. A
+    work; `what` names it in the message, in the interface's language (t("shared.what_search"),
+    t("shared.what_param", name="section")). A longer value is cut, with a warning. A
     text widget's value arrives already cut by Streamlit (its `max_chars`), so one that reaches the
     limit gets the warning too: the user may have pasted more."""
     if value is None or len(value) < limit:
         return value
-    given = f" ({len(value):,} were given)" if len(value) > limit else ""
-    st.warning(f"{esc(what)} is limited to {limit:,} characters{given}; only the first {limit:,} are used.",
-               icon=":material/content_cut:")
+    given = t("shared.capped_given", count=len(value)) if len(value) > limit else ""
+    st.warning(t("shared.capped", what=esc(what), limit=limit, given=given), icon=":material/content_cut:")
     return value[:limit]
 
 
@@ -113,7 +116,8 @@ def show_plot(plot, key: str) -> None:
                  "value": v} for i, row in enumerate(plot.z) for j, v in enumerate(row)]
         chart = alt.Chart(pd.DataFrame(rows)).mark_rect().encode(
             x=alt.X("x:O", title=plot.x_label), y=alt.Y("y:O", title=plot.y_label),
-            color=alt.Color("value:Q", title=""), tooltip=["x", "y", "value"])
+            color=alt.Color("value:Q", title=""),
+            tooltip=["x", "y", alt.Tooltip("value", title=t("shared.plot_value"))])
     else:
         rows = [{"series": s.name, "x": x, "y": y} for s in plot.series for x, y in zip(s.x, s.y) if y is not None]
         df = pd.DataFrame(rows)
@@ -122,33 +126,41 @@ def show_plot(plot, key: str) -> None:
         x = alt.X(f"x:{x_type}", title=plot.x_label, sort=None if x_type == "N" else "ascending",
                   scale=alt.Scale(type="log") if plot.log_x and x_type == "Q" else alt.Undefined)
         y = alt.Y("y:Q", title=plot.y_label, scale=alt.Scale(type="log") if plot.log_y else alt.Undefined)
+        series = alt.Color("series:N", title=t("shared.plot_series"))
+        tooltip = [alt.Tooltip("series", title=t("shared.plot_series")), "x", "y"]
         base = alt.Chart(df)
         if plot.kind == "bar":
-            chart = base.mark_bar().encode(x=x, y=y, color="series:N", xOffset="series:N",
-                                           tooltip=["series", "x", "y"])
+            chart = base.mark_bar().encode(x=x, y=y, color=series, xOffset="series:N", tooltip=tooltip)
         elif plot.kind == "scatter":
-            chart = base.mark_point().encode(x=x, y=y, color="series:N", tooltip=["series", "x", "y"])
+            chart = base.mark_point().encode(x=x, y=y, color=series, tooltip=tooltip)
         else:
-            chart = base.mark_line(point=True).encode(x=x, y=y, color="series:N", tooltip=["series", "x", "y"])
+            chart = base.mark_line(point=True).encode(x=x, y=y, color=series, tooltip=tooltip)
     st.altair_chart(chart.properties(title=plot.title, height=260), width="stretch", key=key)
 
 
 VERDICT_ICON = {"supports": "✔", "contradicts": "✘", "inconclusive": "?"}
 
 
+def verdict_word(verdict: str) -> str:
+    """A verdict ("supports", "contradicts", "inconclusive") in the interface's language; any other
+    value (a recorded run is graph data) as it is."""
+    return t(f"shared.verdict_{verdict}") if verdict in VERDICT_ICON else verdict
+
+
 def show_result(result, key: str) -> None:
     """Verdicts first (with the numbers they rest on), then the plots and the key metrics."""
     for v in result.verdicts:
         box = st.success if v.verdict == "supports" else st.error if v.verdict == "contradicts" else st.warning
-        box(f"**{esc(v.claim)} — {v.verdict}.** {esc(v.explanation)}")
+        box(t("shared.verdict_line", claim=esc(v.claim), verdict=verdict_word(v.verdict),
+              explanation=esc(v.explanation)))
     cols = st.columns(2)
     for i, plot in enumerate(result.plots):
         with cols[i % 2]:
             show_plot(plot, key=f"{key}-plot-{i}")
     keys = [v.key for v in result.verdicts if v.key in result.metrics]
     if keys:
-        st.caption(" · ".join(f"{esc(k)} = {result.metrics[k]:.4g}" for k in keys)
-                   + f" · ran in {result.runtime:.2f} s · seed {result.seed}")
+        st.caption(" · ".join([*(f"{esc(k)} = {result.metrics[k]:.4g}" for k in keys),
+                               t("shared.run_stats", seconds=result.runtime, seed=result.seed)]))
 
 
 def demo_runner(demo, key: str) -> None:
@@ -165,7 +177,7 @@ def demo_runner(demo, key: str) -> None:
     if demo.summary:
         st.caption(esc(demo.summary))
     values = {}
-    with st.expander("Parameters", expanded=False):
+    with st.expander(t("shared.parameters"), expanded=False):
         cols = st.columns(3)
         for i, p in enumerate(demo.params):
             with cols[i % 3]:
@@ -181,7 +193,7 @@ def demo_runner(demo, key: str) -> None:
                 else:
                     values[p.name] = st.number_input(p.name, min_value=float(p.low), max_value=float(p.high),
                                                      value=float(p.default), help=p.help, key=wkey, format="%g")
-        seed = st.number_input("seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key=f"{key}-seed")
+        seed = st.number_input(t("shared.seed"), min_value=0, max_value=2**31 - 1, value=0, step=1, key=f"{key}-seed")
     state_key, error_key, job_key = f"{key}-result", f"{key}-error", "demo-runner-job"
     try:
         budget = runner.default_budget()
@@ -193,12 +205,12 @@ def demo_runner(demo, key: str) -> None:
 
     def why(e: BaseException) -> str:
         if isinstance(e, ParamError):
-            return f"Parameters refused: {esc(e)}"
+            return t("shared.params_refused", error=esc(e))
         if isinstance(e, runner.DemoTimeout):
             return esc(str(e)[:1].upper() + str(e)[1:] + ".")
         if isinstance(e, runner.DemoError):
-            return f"The demo failed: {esc(e, 300)}"
-        return f"The demo failed: {esc(type(e).__name__)}: {esc(e, 300)}"
+            return t("shared.demo_failed", error=esc(e, 300))
+        return t("shared.demo_failed", error=f"{esc(type(e).__name__)}: {esc(e, 300)}")
 
     def collect(job) -> None:  # a finished run's result or error goes where its own runner shows it
         if job.error is None:
@@ -212,11 +224,9 @@ def demo_runner(demo, key: str) -> None:
         collect(job)
         job = None
     started = None
-    if st.button("Run", key=f"{key}-run", type="primary",
-                 help=f"Run the demo in a worker process on this machine's CPU (time budget {budget:g} s)"):
+    if st.button(t("shared.run"), key=f"{key}-run", type="primary", help=t("shared.run_help", budget=budget)):
         if job is not None:
-            st.warning(f"A demo is already running in this session ({esc(job.demo_id)}, {job.elapsed():.0f} s of "
-                       f"its {job.budget:g} s budget); one runs at a time: wait for it to finish, then run this one.")
+            st.warning(t("shared.already_running", demo=esc(job.demo_id), elapsed=job.elapsed(), budget=job.budget))
         else:
             try:
                 job = started = pool.submit(demo, values, seed=int(seed), budget=budget, key=key)
@@ -226,7 +236,7 @@ def demo_runner(demo, key: str) -> None:
             except runner.DemoError as e:  # every worker busy, or a bad setting
                 st.warning(esc(e))
     if started is not None:  # started by this script run: follow it here
-        bar = st.progress(0.0, text="starting…")
+        bar = st.progress(0.0, text=t("shared.starting"))
         try:
             started.follow(lambda f, m: bar.progress(f, text=esc(m, 80)))
         except Exception:  # the run's own error, collected below; an interrupted script leaves the run going
@@ -239,8 +249,8 @@ def demo_runner(demo, key: str) -> None:
         def watch():
             if job.done():
                 st.rerun()  # the whole page, which collects and shows the result
-            st.progress(job.fraction, text=esc(f"{job.message} (still running: {job.elapsed():.0f} s of its "
-                                                f"{job.budget:g} s budget)", 100))
+            st.progress(job.fraction, text=esc(t("shared.still_running", message=job.message, elapsed=job.elapsed(),
+                                                 budget=job.budget), 100))
 
         watch()
     error = st.session_state.pop(error_key, None)

@@ -5,43 +5,46 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._shared import backend, capped
+from app_pages.i18n import t
 from kg.limits import MAX_INPUT_CHARS, MAX_TEXT_CHARS, display_text
 from kg.views import (COMPARE_COLUMNS, COMPARE_FILTERS, compare_csv, compare_json, compare_options,
                       compare_records, compare_rows, filter_compare)
 
-LABELS = {"extractor": "Feature extractor", "objective": "Objective", "representation": "Representation",
-          "direction": "Improvement direction", "organisation": "Organisation"}
+
+def column_title(column: str) -> str:
+    """The title of a column of kg.views.COMPARE_COLUMNS (a filter's label too), in the interface's language."""
+    return t(f"compare.column_{column}")
+
 
 rows = compare_rows(backend())
 options = compare_options(rows)
 years = [r["year"] for r in rows if r["year"] is not None]
 
-st.title("Compare the models")
-st.caption("Every model of the survey against its dimensions: feature extractor, pre-training objective, "
-           "representation, how it improves on BERT, organisation, year, the mechanisms it introduces and the "
-           "weaknesses the survey gives it. Filters combine (any chosen value within a dimension).")
+st.title(t("compare.title"))
+st.caption(t("compare.caption"))
 
 with st.container(border=True):
     cols = st.columns(3)
     chosen = {}
     for i, key in enumerate(COMPARE_FILTERS):
         with cols[i % 3]:
-            chosen[key] = st.multiselect(LABELS[key], options[key], key=f"compare-{key}", placeholder="any",
-                                         format_func=lambda v: display_text(v, 80))
+            chosen[key] = st.multiselect(column_title(key), options[key], key=f"compare-{key}",
+                                         placeholder=t("compare.any"), format_func=lambda v: display_text(v, 80))
     with cols[2]:
-        span = st.slider("Year", min(years), max(years), (min(years), max(years)), key="compare-years")
-    text = st.text_input("Search", key="compare-search", max_chars=MAX_INPUT_CHARS,
-                         placeholder="any cell, e.g. Google, mask, 自编码")
-text = capped(text, "The search")
+        span = st.slider(t("compare.years"), min(years), max(years), (min(years), max(years)), key="compare-years")
+    text = st.text_input(t("compare.search"), key="compare-search", max_chars=MAX_INPUT_CHARS,
+                         placeholder=t("compare.search_placeholder"))
+text = capped(text, t("shared.what_search"))
 
 shown = filter_compare(rows, text=text, years=span, **chosen)
-st.caption(f"{len(shown)} of {len(rows)} models")
+st.caption(t("compare.counts", shown=len(shown), total=len(rows)))
 frame = pd.DataFrame(compare_records(shown, limit=MAX_TEXT_CHARS), columns=list(COMPARE_COLUMNS))
 WIDE = {"model": "medium", "objective": "medium", "organisation": "medium", "mechanisms": "large",
         "weaknesses": "large", "improves_on": "medium"}
-config = {key: st.column_config.TextColumn(title, width=WIDE.get(key)) for key, title in COMPARE_COLUMNS.items()}
-config["year"] = st.column_config.NumberColumn("Year", format="%d")
-config["page"] = st.column_config.LinkColumn("Page", display_text="open ↗", help="The model's node page")
+config = {key: st.column_config.TextColumn(column_title(key), width=WIDE.get(key)) for key in COMPARE_COLUMNS}
+config["year"] = st.column_config.NumberColumn(column_title("year"), format="%d")
+config["page"] = st.column_config.LinkColumn(column_title("page"), display_text=t("compare.open_page"),
+                                             help=t("compare.page_help"))
 st.dataframe(frame, column_config=config, hide_index=True, key="compare-table",
              height=38 + 35 * max(len(frame), 1),
              column_order=["model", "page", *[k for k in COMPARE_COLUMNS if k not in ("model", "page")]])
@@ -49,8 +52,8 @@ st.dataframe(frame, column_config=config, hide_index=True, key="compare-table",
 # The downloads keep every character, so they are written only when clicked, not on every rerun.
 left, right, _ = st.columns([1, 1, 4])
 with left:
-    st.download_button("Download CSV", lambda: compare_csv(shown), file_name="plm-comparison.csv", mime="text/csv",
-                       key="compare-csv", icon=":material/download:")
+    st.download_button(t("compare.download_csv"), lambda: compare_csv(shown), file_name="plm-comparison.csv",
+                       mime="text/csv", key="compare-csv", icon=":material/download:")
 with right:
-    st.download_button("Download JSON", lambda: compare_json(shown), file_name="plm-comparison.json",
+    st.download_button(t("compare.download_json"), lambda: compare_json(shown), file_name="plm-comparison.json",
                        mime="application/json", key="compare-json", icon=":material/download:")

@@ -11,7 +11,7 @@ from app_pages._components import graph, view_key
 from app_pages._shared import (NODE_PAGE, TRACE_PAGE, backend, capped, esc, graph_name, kind_badge, nodes,
                                option_label)
 from app_pages.graph_state import DEPTHS, GraphState, from_params, to_params
-from app_pages.i18n import t
+from app_pages.i18n import t, with_language
 from kg.limits import MAX_INPUT_CHARS, clip, display_text
 from kg.nodes import describe, search
 from kg.views import FILTER_KINDS, graph_view, relation_labels, sections
@@ -71,7 +71,7 @@ left, right = st.columns([3, 1], gap="medium")
 
 # The search (its box is on the map, app_pages/_components.py): the best hit is selected and flown to when
 # the text changes.
-query = capped(st.session_state.get("g_search") or "", "The search")  # as the box sent it (it stops at 200)
+query = capped(st.session_state.get("g_search") or "", t("shared.what_search"))  # as the box sent it (it stops at 200)
 hits = search(backend(), query, limit=8) if query.strip() else []
 if query != st.session_state.get("g_last_search"):
     st.session_state["g_last_search"] = query
@@ -85,9 +85,10 @@ state = GraphState(kinds=tuple(k for k in FILTER_KINDS if k in (st.session_state
                    else None, center=st.session_state.get("g_center"), depth=int(st.session_state.get("g_depth") or 1),
                    expand=tuple(dict.fromkeys(e for e in st.session_state.get("g_expand") or () if e in by_id)))
 written = to_params(state)
+address = with_language(written)   # the language stays in the address
 if {k: st.query_params.get_all(k) for k in st.query_params} != {k: v if isinstance(v, list) else [v]
-                                                                for k, v in written.items()}:
-    st.query_params.from_dict(written)
+                                                                for k, v in address.items()}:
+    st.query_params.from_dict(address)
 st.session_state["g_written"] = written
 
 iri = (lambda i: PM + i if i else None)
@@ -161,12 +162,12 @@ with right:
             st.caption(esc(definition, 280))
         degree = sum(1 for e in v.edges if node.id in (e["from"], e["to"]))
         st.caption(t("graph.neighbours", count=degree))
-        st.page_link(NODE_PAGE, label=t("graph.open_page"), icon=":material/article:", query_params={"node": node.id})
+        st.page_link(NODE_PAGE, label=t("graph.open_page"), icon=":material/article:", query_params=with_language({"node": node.id}))
         expanded = node.id in state.expand
         st.button(t("graph.collapse") if expanded else t("graph.expand"), icon=":material/hub:", key="g_expand_btn",
                   on_click=lambda i=node.id, on=expanded: st.session_state.update(
                       g_expand=[e for e in st.session_state.get("g_expand", []) if e != i] + ([] if on else [i])))
-        st.page_link(TRACE_PAGE, label=t("graph.trace"), icon=":material/route:", query_params={"from": node.id})
+        st.page_link(TRACE_PAGE, label=t("graph.trace"), icon=":material/route:", query_params=with_language({"from": node.id}))
         st.button(t("graph.centre_here"), icon=":material/center_focus_strong:", key="g_centre_btn",
                   on_click=lambda i=node.id: st.session_state.update(g_center=i))
         st.button(t("graph.unselect"), icon=":material/close:", key="g_unselect",

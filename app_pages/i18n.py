@@ -1,9 +1,16 @@
 """The interface's words: a message catalogue, so that no page or script hard-codes its text.
 
 Messages live in `app_pages/messages/<namespace>.json`, one file per page or component, as
-`{"<language>": {"<key>": "text with {placeholders}"}}`. `t("graph.zoom_in")` reads key `zoom_in`
-of `graph.json` in the current language, falling back to English; a missing key raises KeyError
-(a test reads every page for keys that do not exist), never shows a bare key.
+`{"en": {...}, "zh-Hans": {...}}` with `{placeholders}`. Traditional Chinese is not written by hand:
+each zh-Hans message is converted by kg.hant.to_hant (OpenCC s2twp and the project's exceptions),
+unless the file holds a "zh-Hant" entry for that key (an exception of the interface's own, which a
+test lists). `t("graph.zoom_in")` reads key `zoom_in` of `graph.json` in the current language; a key
+missing in English raises KeyError (tests check every key exists in every language).
+
+The language: `?lang=en|zh-Hans|zh-Hant` in the address when given (and valid), else the one chosen
+earlier in this session, else the browser's (zh-CN, zh-SG → 简体; zh-TW, zh-HK, zh-MO → 繁體), else
+English. `remember_language()` (the router calls it on every run) keeps it in the session, so it
+survives navigation, and in the address when it differs from the browser's, so a copied link carries it.
 """
 
 from __future__ import annotations
@@ -13,17 +20,109 @@ import json
 from pathlib import Path
 
 MESSAGES = Path(__file__).parent / "messages"
-LANGUAGES = ("en",)
+LANGUAGES = ("en", "zh-Hans", "zh-Hant")
+NAMES = {"en": "English", "zh-Hans": "简体中文", "zh-Hant": "繁體中文"}
 DEFAULT_LANGUAGE = "en"
+PARAM = "lang"                 # the address's parameter
+SESSION_KEY = "ui_language"    # the session's choice
 
 
 @functools.cache
 def catalogue(namespace: str) -> dict[str, dict[str, str]]:
-    return json.loads((MESSAGES / f"{namespace}.json").read_text(encoding="utf-8"))
+    """Every language's messages of a namespace; zh-Hant converted from zh-Hans where not given."""
+    from kg.hant import to_hant
+
+    raw = json.loads((MESSAGES / f"{namespace}.json").read_text(encoding="utf-8"))
+    simplified = raw.get("zh-Hans", {})
+    traditional = {key: to_hant(text) for key, text in simplified.items()} | raw.get("zh-Hant", {})
+    return {"en": raw["en"], "zh-Hans": simplified, "zh-Hant": traditional}
+
+
+def from_locale(tag: str | None) -> str | None:
+    """The interface language for a BCP 47 tag (a browser's `navigator.language`, an Accept-Language
+    entry), or None when we have none for it."""
+    if not tag:
+        return None
+    parts = [p.lower() for p in str(tag).replace("_", "-").split("-")]
+    if parts[0] == "en":
+        return "en"
+    if parts[0] != "zh":
+        return None
+    if "hant" in parts or any(p in ("tw", "hk", "mo") for p in parts[1:]):
+        return "zh-Hant"
+    return "zh-Hans"
+
+
+def _valid(value: object) -> str | None:
+    return next((lang for lang in LANGUAGES if isinstance(value, str) and value.lower() == lang.lower()), None)
+
+
+def _browser_language() -> str | None:
+    import streamlit as st
+
+    try:
+        found = from_locale(st.context.locale)
+        if found:
+            return found
+        header = st.context.headers.get("Accept-Language", "") or ""
+    except Exception:   # no browser (a bare script, a test harness without a context)
+        return None
+    for entry in header.split(",")[:8]:
+        found = from_locale(entry.split(";")[0].strip())
+        if found:
+            return found
+    return None
 
 
 def language() -> str:
-    return DEFAULT_LANGUAGE
+    """The current interface language (see the module's docstring for the order)."""
+    try:
+        import streamlit as st
+
+        chosen = _valid(st.query_params.get(PARAM)) or _valid(st.session_state.get(SESSION_KEY))
+    except Exception:   # outside a Streamlit run
+        return DEFAULT_LANGUAGE
+    return chosen or _browser_language() or DEFAULT_LANGUAGE
+
+
+def remember_language() -> str:
+    """Keep the current language in the session, and in the address when it was chosen (given in the
+    address, or picked in this session) rather than the browser's own: a link then carries a choice,
+    and a reader whose browser speaks Chinese gets Chinese from a link that does not say otherwise."""
+    import streamlit as st
+
+    lang = language()
+    st.session_state[SESSION_KEY] = lang
+    given = st.query_params.get(PARAM)
+    if given is not None and given != lang:   # an unknown or differently written value: the one in use
+        st.query_params[PARAM] = lang
+    elif given is None and lang != (_browser_language() or DEFAULT_LANGUAGE):
+        st.query_params[PARAM] = lang
+    return lang
+
+
+def with_language(params: dict) -> dict:
+    """Query parameters for a link or an address a page writes whole, with the language kept when the
+    address should carry it (see remember_language)."""
+    lang = language()
+    return {**params, PARAM: lang} if lang != (_browser_language() or DEFAULT_LANGUAGE) else dict(params)
+
+
+def language_switch() -> None:
+    """The sidebar's control: English, 简体中文, 繁體中文."""
+    import streamlit as st
+
+    def chosen() -> None:
+        lang = st.session_state["ui_language_switch"]
+        if lang not in LANGUAGES:   # the chosen button clicked again: keep the language
+            return
+        st.session_state[SESSION_KEY] = lang
+        st.query_params[PARAM] = lang
+
+    current = language()
+    st.session_state["ui_language_switch"] = current
+    st.segmented_control(t("app.language"), LANGUAGES, format_func=NAMES.get, key="ui_language_switch",
+                         on_change=chosen, selection_mode="single", label_visibility="collapsed")
 
 
 def t(key: str, /, **values) -> str:

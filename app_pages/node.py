@@ -12,7 +12,7 @@ from app_pages._shared import (GRAPH_PAGE, NODE_PAGE, TRACE_PAGE, backend, demo_
                                nodes, option_label)
 from kg.limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS
 from kg.nodes import NameTooLong, NodeNotFound, backed_relations, describe
-from app_pages.i18n import t
+from app_pages.i18n import t, with_language
 from kg.views import FILTER_KINDS, arxiv_url, neighbourhood
 
 
@@ -34,26 +34,26 @@ def on_pick():
     st.query_params["node"] = st.session_state["node_pick"]
 
 
-st.selectbox("Node", ids, index=ids.index(current) if current in ids else None, key="node_pick",
-             on_change=on_pick, placeholder="Choose a node…",
+st.selectbox(t("node.pick"), ids, index=ids.index(current) if current in ids else None, key="node_pick",
+             on_change=on_pick, placeholder=t("node.pick_placeholder"),
              format_func=lambda i: option_label(all_nodes["https://w3id.org/plm-map/id/" + i]))
 
 if not current:
-    st.title("Node")
-    st.info("No node selected: choose one above, search on the Graph page, or open /node?node=BERT.")
+    st.title(t("node.title"))
+    st.info(t("node.none_selected"))
     st.stop()
 
 try:
     d = describe(backend(), current)
 except NameTooLong as e:
-    st.title("Node")
-    st.error(f"The address names no node: {esc(e)}")
+    st.title(t("node.title"))
+    st.error(t("node.bad_name", error=esc(e)))
     st.stop()
 except NodeNotFound as e:
-    st.title("Node")
-    st.error(f"Unknown node: {esc(current, MAX_INPUT_CHARS)}")
-    for h in e.suggestions[:5]:
-        node_link(all_nodes[h.iri], label=f"Did you mean {h.label}?")
+    st.title(t("node.title"))
+    st.error(t("node.unknown", name=esc(current, MAX_INPUT_CHARS)))
+    for h in e.suggestions[:5]:  # node_link escapes the whole label
+        node_link(all_nodes[h.iri], label=t("node.did_you_mean", label=h.label))
     st.stop()
 
 node = d.node
@@ -62,30 +62,29 @@ zh = [node.labels[k] for k in ("zh-Hans", "zh-Hant") if k in node.labels]
 st.markdown(" ".join(kind_badge(k) for k in node.kinds)
             + ("  " + esc(" / ".join(dict.fromkeys(zh)), MAX_LABEL_CHARS) if zh else ""))
 if node.alt_labels:
-    st.caption("Also: " + esc(", ".join(label[:MAX_LABEL_CHARS] for label in node.alt_labels)))
+    st.caption(t("node.also", labels=esc(", ".join(label[:MAX_LABEL_CHARS] for label in node.alt_labels))))
 if d.definition:
     st.markdown(esc(d.definition))
-st.page_link(TRACE_PAGE, label="Trace from here: its weaknesses, what fixes them and which models bring the fixes",
-             icon=":material/route:", query_params={"from": node.id})
+st.page_link(TRACE_PAGE, label=t("node.trace"), icon=":material/route:", query_params=with_language({"from": node.id}))
 
 st.subheader(t("node.neighbourhood"))
 hood = hood_view(graph_name(), node.iri)
 clicked = graph(hood.nodes, hood.edges, key=f"hood-{node.id}", height=400, selected=node.id,
                 layout_key=f"hood-{node.id}", centre_selected=False).clicked
 if clicked and clicked != node.id:
-    st.switch_page(NODE_PAGE, query_params={"node": clicked})
+    st.switch_page(NODE_PAGE, query_params=with_language({"node": clicked}))
 if hood.capped:
     st.caption(t("node.hood_capped", shown=len(hood.nodes) - 1, total=hood.total_nodes - 1))
 st.page_link(GRAPH_PAGE, label=t("node.show_all", count=hood.total_nodes - 1), icon=":material/hub:",
-             query_params={"kinds": ",".join(FILTER_KINDS), "center": node.id, "focus": node.id,
-                           "expand": node.id})
+             query_params=with_language({"kinds": ",".join(FILTER_KINDS), "center": node.id, "focus": node.id,
+                                         "expand": node.id}))
 
 
 if d.facts:
-    st.subheader("Facts")
+    st.subheader(t("node.facts"))
     for prop, value in d.facts:
         st.markdown(f"**{esc(prop, MAX_LABEL_CHARS)}**: {esc(value, 600)}")
-for title, rels in (("Relations", d.outgoing), ("Relations to it", d.incoming)):
+for title, rels in ((t("node.relations"), d.outgoing), (t("node.relations_to_it"), d.incoming)):
     if rels:
         st.subheader(title)
         by_label: dict[str, list] = {}
@@ -99,20 +98,23 @@ for title, rels in (("Relations", d.outgoing), ("Relations to it", d.incoming)):
 if "claim" in node.kinds:
     backs = backed_relations(backend(), node.id)
     if backs:
-        st.subheader("Evidence for")
+        st.subheader(t("node.evidence_for"))
         for s, label, o in backs:
             st.markdown(f"{esc(s.label, MAX_LABEL_CHARS)} — *{esc(label, MAX_LABEL_CHARS)}* → "
                         f"{esc(o.label, MAX_LABEL_CHARS)}")
 
 if d.claims:
-    st.subheader(f"Claims about {esc(node.label, 80)}")
+    st.subheader(t("node.claims_about", node=esc(node.label, 80)))
     for c in d.claims:
         papers = " · ".join(
             f"[{esc(title, 90)}]({arxiv_url(arxiv)})" if arxiv_url(arxiv) else esc(title, 90)
             for _, title, arxiv in c.papers)
-        st.markdown(f"**{esc(c.id)}** (section {esc(c.section)}) {esc(c.text)}" + (f"  \n:small[{papers}]" if papers else ""))
+        line = t("node.claim", id=esc(c.id), section=esc(c.section), text=esc(c.text))
+        if papers:
+            line += f"  \n:small[{papers}]"  # the papers' titles, in small type on a line of their own
+        st.markdown(line)
 if d.contrasts:
-    st.subheader("Contrasting claims")
+    st.subheader(t("node.contrasts"))
     for a, b in d.contrasts:
         st.markdown(f"**{esc(a.id)}** {esc(a.text)}  \n↔ **{esc(b.id)}** {esc(b.text)}")
 
@@ -124,10 +126,10 @@ elif "claim" in node.kinds:
 else:
     demos = mechanisms.for_mechanism(node.id)
 if demos:
-    st.subheader("Run the demo" if len(demos) == 1 else "Run the demos")
-    st.caption("Each demo is a small PyTorch program that measures the claim and returns a verdict from the "
-               "numbers it just computed.")
+    st.subheader(t("node.run_demo" if len(demos) == 1 else "node.run_demos"))
+    st.caption(t("node.demos_caption"))
     for demo in demos:
         with st.container(border=True):
             demo_runner(demo, key=f"demo-{demo.id}")
-            st.caption("Checks " + ", ".join(esc(c) for c in demo.claims) + f" · source: mechanisms/{esc(demo.module.split('.')[-1])}.py")
+            st.caption(t("node.checks", claims=", ".join(esc(c) for c in demo.claims),
+                         module=esc(demo.module.split(".")[-1])))

@@ -3,10 +3,12 @@ each with its claims, the papers they cite, the entities they speak of and the d
 `?section=Q17` opens one section."""
 
 import re
+from contextlib import contextmanager
 
 import streamlit as st
 
 from app_pages._shared import NODE_PAGE, backend, capped, esc, node_link, nodes
+from app_pages.i18n import t
 from kg.limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS, display_text
 from kg.views import arxiv_url, filter_sections, find_section, sections
 
@@ -17,24 +19,32 @@ secs = sections(backend())
 by_id = {s.id: s for s in secs}
 index = nodes()
 
-st.title("The survey's questions")
-st.caption("The survey's eighteen questions and its closing section, in its own reading order. Each claim "
-           "lists the papers it cites, the entities it speaks of and the demos that check it.")
+
+@contextmanager
+def labelled_row(caption: str):
+    """One line: a caption ("About:"), then the links drawn inside the `with`."""
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        st.caption(caption, width="content")
+        yield
+
+
+st.title(t("questions.title"))
+st.caption(t("questions.caption"))
 
 # ?section=Q17 selects a section; a new value in the URL wins over the widget's last choice
-param = find_section(secs, capped(st.query_params.get("section"), "The address's section="))
+param = find_section(secs, capped(st.query_params.get("section"), t("shared.what_param", name="section")))
 if param is not None and st.session_state.get(PARAM_SEEN) != param:
     st.session_state[SECTION_KEY] = param
 
 left, right = st.columns([2, 3])
 with left:
-    choice = st.selectbox(
-        "Section", [ALL, *by_id], key=SECTION_KEY,
-        format_func=lambda i: "All sections" if i == ALL else display_text(by_id[i].label, 80))
+    # the options' text is made in this run, not by format_func when called (AppTest calls it outside the run)
+    titles = {ALL: t("questions.all_sections")} | {i: display_text(s.label, 80) for i, s in by_id.items()}
+    choice = st.selectbox(t("questions.section"), list(titles), key=SECTION_KEY, format_func=titles.get)
 with right:
-    text = st.text_input("Search claims", key=SEARCH_KEY, max_chars=MAX_INPUT_CHARS,
-                         placeholder="e.g. mask, 双向, Transformer-XL")
-text = capped(text, "The search")
+    text = st.text_input(t("questions.search"), key=SEARCH_KEY, max_chars=MAX_INPUT_CHARS,
+                         placeholder=t("questions.search_placeholder"))
+text = capped(text, t("shared.what_search"))
 if choice == ALL:
     st.query_params.pop("section", None)
 else:
@@ -43,9 +53,9 @@ st.session_state[PARAM_SEEN] = None if choice == ALL else choice
 
 shown = filter_sections(secs, section=None if choice == ALL else choice, text=text)
 n_claims = sum(len(s.claims) for s in shown)
-st.caption(f"{len(shown)} section(s), {n_claims} claim(s)")
+st.caption(t("questions.counts", sections=len(shown), claims=n_claims))
 if not shown:
-    st.info("No claim matches the search.")
+    st.info(t("questions.no_match"))
 
 open_claims = choice != ALL or bool(text.strip())
 for sec in shown:
@@ -53,10 +63,11 @@ for sec in shown:
     st.markdown(f"**{esc(sec.question.get('en', ''))}**")
     if sec.question.get("zh-Hans"):
         st.markdown(esc(sec.question["zh-Hans"]),
-                    help=f"繁體: {esc(sec.question['zh-Hant'])}" if sec.question.get("zh-Hant") else None)
-    with st.expander(f"{len(sec.claims)} claim(s) of {esc(sec.id, 40)}", expanded=open_claims):
+                    help=t("questions.traditional", question=esc(sec.question["zh-Hant"]))
+                    if sec.question.get("zh-Hant") else None)
+    with st.expander(t("questions.claims_of", count=len(sec.claims), section=esc(sec.id, 40)), expanded=open_claims):
         if sec.iri in index:
-            node_link(index[sec.iri], label=f"Section {sec.id} in the graph")
+            node_link(index[sec.iri], label=t("questions.section_in_graph", section=sec.id))  # node_link escapes it
         for claim in sec.claims:
             with st.container(border=True):
                 st.markdown(f"**{esc(claim.id)}** {esc(claim.text)}")
@@ -65,16 +76,14 @@ for sec in shown:
                     url = arxiv_url(arxiv)
                     papers.append(f"*{esc(title, 200)}*" + (f" ([arXiv:{esc(arxiv)}]({url}))" if url else ""))
                 if papers:
-                    st.caption("Cites: " + " · ".join(papers))
-                for caption, links in (("About:", claim.entities), ("Checked by:", claim.demos)):
-                    if not links:
-                        continue
-                    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
-                        st.caption(caption, width="content")
-                        for link in links:
-                            if caption == "About:":
-                                node_link(link)
-                            else:
-                                st.page_link(NODE_PAGE, label=f"Demo: {esc(link.title, 120)}",
-                                             icon=":material/science:", query_params={"node": link.node_id},
-                                             help=f"the demo {esc(link.id, MAX_LABEL_CHARS)}")
+                    st.caption(t("questions.cites", papers=" · ".join(papers)))
+                if claim.entities:
+                    with labelled_row(t("questions.about")):
+                        for entity in claim.entities:
+                            node_link(entity)
+                if claim.demos:
+                    with labelled_row(t("questions.checked_by")):
+                        for demo in claim.demos:
+                            st.page_link(NODE_PAGE, label=t("questions.demo_link", title=esc(demo.title, 120)),
+                                         icon=":material/science:", query_params={"node": demo.node_id},
+                                         help=t("questions.demo_help", demo=esc(demo.id, MAX_LABEL_CHARS)))

@@ -25,7 +25,7 @@ from app_pages._result_views import plan_views, show_views
 from app_pages._shared import NODE_PAGE, backend, capped, esc, node_href, nodes
 from kg.backends import (DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, QueryBusy, QueryFailed, QueryRefused,
                          QuerySyntaxError, QueryTimeout)
-from app_pages.i18n import t
+from app_pages.i18n import t, with_language
 from kg.examples import examples, search
 from kg.lang_case import lang_case_warnings
 from kg.limits import display_text
@@ -37,13 +37,16 @@ from kg.vocab import PM, PREFIXES, local_name, prologue
 TIMEOUT_ENV = "PLM_MAP_QUERY_TIMEOUT"   # seconds (tests use a short one)
 MAX_ROWS_ENV = "PLM_MAP_MAX_ROWS"
 
-DEFAULT_QUERY = """# Which models improve on BERT? (plm:, pm:, skos: and the other prefixes are declared for you)
-SELECT ?model ?label WHERE {
+DEFAULT_QUERY = """SELECT ?model ?label WHERE {
   ?model plm:improvesOn pm:BERT ; skos:prefLabel ?label .
   FILTER(LANG(?label) = "en")
 }
 ORDER BY ?label
-"""
+"""   # under a comment in the interface's language (_default_query)
+
+
+def _default_query() -> str:
+    return "# " + t("sparql.default_query_comment") + "\n" + DEFAULT_QUERY
 
 
 # the example list reads as a list: buttons' text to the left (static CSS, no data in it)
@@ -95,13 +98,14 @@ def _plain_changed() -> None:
 def _remember(outcome: dict) -> None:
     """Put the query just run at the top of the history (once: running it again moves it up)."""
     if "error" in outcome:
-        said = t("sparql.history_error", kind=outcome["error"])
+        said = t({"refused": "sparql.history_refused", "syntax": "sparql.history_syntax",
+                  "timeout": "sparql.history_timeout"}.get(outcome["error"], "sparql.history_failed"))
     else:
         summary = outcome["summary"]
         said = (t("sparql.history_yes" if summary["value"] else "sparql.history_no") if summary["form"] == "ASK"
                 else t("sparql.history_rows" if summary["form"] == "SELECT" else "sparql.history_triples",
                        count=f"{summary['count']:,}"))
-        said += f" · {summary['elapsed'] * 1000:,.0f} ms"
+        said = t("sparql.history_said", said=said, ms=f"{summary['elapsed'] * 1000:,.0f}")
     entry = {"text": outcome["text"], "at": time.strftime("%H:%M:%S"), "said": said}
     rest = [h for h in st.session_state.get(HISTORY, []) if h["text"] != entry["text"]]
     st.session_state[HISTORY] = [entry, *rest][:MAX_HISTORY]
@@ -173,22 +177,19 @@ def _shown(outcome: dict) -> dict:
 
 def _show_error(outcome: dict) -> None:
     kind, message = outcome["error"], outcome["message"]
-    keep = "The query is kept in the editor: change it and run it again."
+    keep = t("sparql.error_keep")
     if kind == "refused":
-        st.error(f"**Query refused.** {esc(message)}  \n{keep}", icon=":material/block:")
+        st.error(t("sparql.error_refused", message=esc(message), keep=keep), icon=":material/block:")
     elif kind == "syntax":
         first, _, where = message.partition("\n")
-        st.error(f"**{esc(first)}**  \nLines and columns count from the first line of your query "
-                 f"(the prefixes declared for you add none). {keep}", icon=":material/error:")
+        st.error(t("sparql.error_syntax", message=esc(first), keep=keep), icon=":material/error:")
         if where.strip():
             st.code(where, language=None)
     elif kind == "timeout":
-        st.error(f"**Time limit reached: {esc(message)}.** Each query may run for at most "
-                 f"{outcome['timeout']:g} s. Add a LIMIT, or make the patterns more specific (join on a "
-                 f"known node such as pm:BERT). {keep}", icon=":material/timer_off:")
+        st.error(t("sparql.error_timeout", message=esc(message), timeout=f"{outcome['timeout']:g}", keep=keep),
+                 icon=":material/timer_off:")
     else:
-        st.error(f"**The engine could not finish the query:** {esc(message, 400)}  \n{keep}",
-                 icon=":material/error:")
+        st.error(t("sparql.error_failed", message=esc(message, 400), keep=keep), icon=":material/error:")
 
 
 def _frame(variables: list[str], rows: list[tuple]):
@@ -205,7 +206,7 @@ def _frame(variables: list[str], rows: list[tuple]):
         if present and all(node or t is None for t, node in zip(col, is_node)):
             data[var] = hrefs
             config[var] = st.column_config.LinkColumn(var, display_text=r"/node\?node=(.*)$",
-                                                      help="pm: node; opens its page")
+                                                      help=t("sparql.node_link_help"))
             continue
         if present and all(t.kind == "literal" and t.datatype in NUMERIC_TYPES for t in present):
             values = pd.to_numeric(pd.Series([t.value if t is not None else None for t in col], dtype=object),
@@ -217,8 +218,8 @@ def _frame(variables: list[str], rows: list[tuple]):
         data[var] = [display_text(t.display()) if t is not None else None for t in col]
         if any(is_node):
             data[f"{var} ↗"] = hrefs
-            config[f"{var} ↗"] = st.column_config.LinkColumn(f"{var} ↗", display_text="node page",
-                                                             help=f"the node page of ?{var}, when it is a node")
+            config[f"{var} ↗"] = st.column_config.LinkColumn(f"{var} ↗", display_text=t("sparql.node_page"),
+                                                             help=t("sparql.node_page_help", var=var))
     frame = pd.DataFrame(data, columns=list(data)) if data else pd.DataFrame()
     return frame, config
 
@@ -253,40 +254,39 @@ def _show_downloads(outcome: dict) -> None:
                 continue
             st.download_button(label, data, file_name=name, mime=mime, on_click="ignore",
                                icon=":material/download:", key=f"sparql_dl_{label}",
-                               help=f"{name} ({mime})" + (
-                                   "; cells a spreadsheet would run as a formula start with '"
-                                   if label in ("CSV", "TSV") else ""))
+                               help=t("sparql.download_help_guarded" if label in ("CSV", "TSV")
+                                      else "sparql.download_help", name=name, mime=mime))
 
 
 def _show_result(outcome: dict) -> None:
     summary = outcome["summary"]
-    timing = f"{summary['elapsed'] * 1000:,.0f} ms in the engine, {outcome['wall_ms']:,.0f} ms in all"
+    timing = t("sparql.timing", engine=f"{summary['elapsed'] * 1000:,.0f}", total=f"{outcome['wall_ms']:,.0f}")
     if summary["form"] == "ASK":
         if summary["value"]:
-            st.success("**Yes**: the pattern matches the graph.", icon=":material/check_circle:")
+            st.success(t("sparql.ask_yes"), icon=":material/check_circle:")
         else:
-            st.info("**No**: nothing in the graph matches the pattern.", icon=":material/cancel:")
+            st.info(t("sparql.ask_no"), icon=":material/cancel:")
         st.caption(timing)
         _show_downloads(outcome)
         return
     cap, n, select = outcome["max_rows"], summary["count"], summary["form"] == "SELECT"
     if select:
         columns = summary["variables"]
-        st.caption(f"**{n:,} row{'s' if n != 1 else ''}** · {columns} column"
-                   f"{'s' if columns != 1 else ''} · {timing}")
+        st.caption(t("sparql.select_caption", timing=timing,
+                     rows=t("sparql.rows_one" if n == 1 else "sparql.rows", count=f"{n:,}"),
+                     columns=t("sparql.columns_one" if columns == 1 else "sparql.columns", count=columns)))
     else:
-        st.caption(f"**{n:,} triple{'s' if n != 1 else ''}** · {timing}")
+        st.caption(t("sparql.graph_caption", timing=timing,
+                     triples=t("sparql.triples_one" if n == 1 else "sparql.triples", count=f"{n:,}")))
     if summary["truncated"]:
-        what = "rows" if select else "triples"
-        st.warning(f"**Truncated at the row cap of {cap:,} {what}**: only the first {cap:,} are shown and "
-                   f"downloadable. Add LIMIT and OFFSET, or narrow the query, to see the rest.",
+        st.warning(t("sparql.truncated_rows" if select else "sparql.truncated_triples", cap=f"{cap:,}"),
                    icon=":material/content_cut:")
     frame, config = outcome["frame"]
     if not select:
         _show_graph(outcome)
-        st.markdown("**Triples**")
+        st.markdown(t("sparql.triples_heading"))
     if select and not summary["variables"]:
-        st.info("The query selects no variables.")
+        st.info(t("sparql.no_variables"))
     else:
         def table() -> None:
             st.dataframe(frame, column_config=config, hide_index=True, key="sparql_table",
@@ -301,15 +301,15 @@ def _show_result(outcome: dict) -> None:
 def _show_graph(outcome: dict) -> None:
     view = outcome["view"]
     if not view.nodes:
-        st.info("The query built no triples.")
+        st.info(t("sparql.no_triples"))
         return
     if view.capped:
-        st.caption(f"Drawing the first {len(view.nodes)} of {view.total_nodes:,} nodes.")
+        st.caption(t("sparql.graph_capped", shown=len(view.nodes), total=f"{view.total_nodes:,}"))
     clicked = graph(view.nodes, view.edges, key="sparql_graph", height=460).clicked
     if clicked and clicked.startswith(f"<{PM}") and clicked.endswith(">"):
         iri = clicked[1:-1]
         if iri in nodes():
-            st.switch_page(NODE_PAGE, query_params={"node": local_name(iri)})
+            st.switch_page(NODE_PAGE, query_params=with_language({"node": local_name(iri)}))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -325,7 +325,7 @@ def _library():
         every = examples()
         text = capped(st.text_input(t("sparql.search_examples"), key=SEARCH, max_chars=200,
                                     placeholder=t("sparql.search_examples_placeholder"),
-                                    help=t("sparql.search_examples_help")), "The search", 200) or ""
+                                    help=t("sparql.search_examples_help")), t("sparql.capped_search"), 200) or ""
         shown = search(every, text)
         st.caption(t("sparql.examples_found", shown=len(shown), total=len(every)))
         if not shown:
@@ -360,13 +360,14 @@ def main() -> None:
     ss = st.session_state
     timeout = _env_number(TIMEOUT_ENV, DEFAULT_TIMEOUT, float)
     max_rows = _env_number(MAX_ROWS_ENV, DEFAULT_MAX_ROWS, int)
-    ss.setdefault(TEXT, DEFAULT_QUERY)
+    if TEXT not in ss:
+        ss[TEXT] = _default_query()
     ss.setdefault(VERSION, 0)
     run_text: str | None = None
 
     q = st.query_params.get("q")
     if q is not None and len(q) > MAX_QUERY_CHARS:  # cut, shown, not run: it is not the query the link meant
-        _set_text(capped(q, "The query in the address", MAX_QUERY_CHARS))
+        _set_text(capped(q, t("sparql.capped_address_query"), MAX_QUERY_CHARS))
         del st.query_params["q"]
     elif q is not None and q != ss.get(URL_Q):      # a shared link: show its query and run it
         ss[URL_Q] = q
@@ -379,11 +380,8 @@ def main() -> None:
     if ss.pop(PENDING, False):
         run_text = ss[TEXT]
 
-    st.title("SPARQL")
-    st.caption(f"Ask the graph anything in SPARQL 1.1 (SELECT, ASK, CONSTRUCT, DESCRIBE). Queries are "
-               f"read-only, run on the loaded graph only, stop after {timeout:g} s and return at most "
-               f"{max_rows:,} rows. The address bar holds the query you ran, so a link to it reproduces "
-               f"the result.")
+    st.title(t("sparql.title"))
+    st.caption(t("sparql.intro", timeout=f"{timeout:g}", max_rows=f"{max_rows:,}"))
 
     editor_col, examples_col = st.columns([2.6, 1], gap="medium")
     with examples_col:
@@ -392,27 +390,26 @@ def main() -> None:
         edited, ctrl_run = sparql_editor(ss[TEXT], key="sparql_editor", version=ss[VERSION], height=330,
                                          max_chars=MAX_QUERY_CHARS)
         if edited is not None:
-            ss[TEXT] = capped(edited, "The query", MAX_QUERY_CHARS)
+            ss[TEXT] = capped(edited, t("sparql.capped_query"), MAX_QUERY_CHARS)
         if ctrl_run is not None:
-            ss[TEXT] = run_text = capped(ctrl_run, "The query", MAX_QUERY_CHARS)
+            ss[TEXT] = run_text = capped(ctrl_run, t("sparql.capped_query"), MAX_QUERY_CHARS)
         run_col, note_col = st.columns([1, 5], vertical_alignment="center")
         with run_col:
-            if st.button("Run", type="primary", key="sparql_run", icon=":material/play_arrow:",
-                         help="Run the query (Ctrl+Enter in the editor)"):
+            if st.button(t("sparql.run"), type="primary", key="sparql_run", icon=":material/play_arrow:",
+                         help=t("sparql.run_help")):
                 run_text = ss[TEXT]
         with note_col:
-            st.caption(f"{len(PREFIXES)} prefixes are declared for you: "
-                       + ", ".join(f"`{p}:`" for p in PREFIXES) + ".")
-        with st.expander("Edit as plain text", icon=":material/edit_note:"):
+            st.caption(t("sparql.prefixes_declared", count=len(PREFIXES),
+                         prefixes=t("sparql.list_separator").join(f"`{p}:`" for p in PREFIXES)))
+        with st.expander(t("sparql.plain_text"), icon=":material/edit_note:"):
             ss[PLAIN] = ss[TEXT]
-            st.text_area("Query text", key=PLAIN, height=200, on_change=_plain_changed, max_chars=MAX_QUERY_CHARS,
-                         help="The same query without highlighting (for screen readers and plain editing). "
-                              "Changes here replace the editor's text.")
-        with st.expander("Declared prefixes", icon=":material/code:"):
+            st.text_area(t("sparql.query_text"), key=PLAIN, height=200, on_change=_plain_changed,
+                         max_chars=MAX_QUERY_CHARS, help=t("sparql.query_text_help"))
+        with st.expander(t("sparql.declared_prefixes"), icon=":material/code:"):
             st.code(prologue(), language="sparql")
 
     if run_text is not None:
-        with st.spinner("Running the query…"):
+        with st.spinner(t("sparql.running")):
             ss[OUTCOME] = _shown(_run(run_text, timeout, max_rows))
         _remember(ss[OUTCOME])
         if len(run_text) <= MAX_QUERY_CHARS:
@@ -422,12 +419,11 @@ def main() -> None:
 
     outcome = ss.get(OUTCOME)
     if outcome is None:
-        st.info("Pick an example query on the right, or write one and press **Run**.", icon=":material/info:")
+        st.info(t("sparql.start_hint"), icon=":material/info:")
         return
-    st.subheader("Result")
+    st.subheader(t("sparql.result"))
     if outcome["text"] != ss[TEXT]:
-        st.caption("These are the results of the query last run; the editor's text has changed since. "
-                   "Run it to update them.")
+        st.caption(t("sparql.result_stale"))
     if outcome.get("lang"):
         st.warning(t("sparql.lang_warning", count=len(outcome["lang"]),
                      details=" ".join(esc(m, 400) for m in outcome["lang"])), icon=":material/translate:")

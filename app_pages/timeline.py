@@ -11,7 +11,7 @@ import streamlit as st
 
 from app_pages._bundles import component
 from app_pages._shared import NODE_PAGE, backend, esc, node_link, nodes
-from app_pages.i18n import t, table
+from app_pages.i18n import t, table, with_language
 from kg.family import GROUPS, FamilyTree, Fix, Link, Place, family_tree
 
 MAX_MECHANISMS = 5      # lines of a link's tooltip
@@ -147,7 +147,7 @@ group = st.segmented_control(t("family_tree.group_label"), GROUPS, default="dire
 tree = family_tree(backend(), group)
 caption = t("family_tree.caption", grouping=t(f"family_tree.grouping_{group}"))
 if compression(tree) is not None:
-    caption += " " + t("family_tree.caption_break", year=tree.axis.dense_from, ratio=compression(tree))
+    caption += ("" if caption.endswith(("。", "；")) else " ") + t("family_tree.caption_break", year=tree.axis.dense_from, ratio=compression(tree))
 st.caption(esc(caption, 2000))
 if tree.total > len(tree.models):
     st.info(t("family_tree.capped", shown=len(tree.models), total=tree.total))
@@ -160,7 +160,7 @@ else:
     result = draw(key="family-tree", data=drawing_data(tree), on_node_clicked_change=lambda: None)
     clicked = getattr(result, "node_clicked", None)
     if clicked and clicked in {p.id for p in tree.models}:
-        st.switch_page(NODE_PAGE, query_params={"node": clicked})
+        st.switch_page(NODE_PAGE, query_params=with_language({"node": clicked}))
 
 st.subheader(t("family_tree.list_heading"))
 st.caption(t("family_tree.list_caption"))

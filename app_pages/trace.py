@@ -4,6 +4,7 @@ import streamlit as st
 
 import mechanisms
 from app_pages._shared import NODE_PAGE, backend, capped, esc, node_link, nodes, option_label
+from app_pages.i18n import t, with_language
 from kg.limits import MAX_LABEL_CHARS
 from kg.nodes import NodeNotFound
 from kg.trace import between, fixes
@@ -17,13 +18,10 @@ label_of = {n.id: option_label(n) for n in concepts}
 
 
 def sync_url():
-    st.query_params.clear()
-    if st.session_state.get("t_from"):
-        st.query_params["from"] = st.session_state["t_from"]
-    if st.session_state.get("t_to"):
-        st.query_params["to"] = st.session_state["t_to"]
-    if st.session_state.get("t_inherited"):
-        st.query_params["inherited"] = "1"
+    """The address from the widgets (and the interface's language, which it keeps)."""
+    params = {"from": st.session_state.get("t_from"), "to": st.session_state.get("t_to"),
+              "inherited": "1" if st.session_state.get("t_inherited") else None}
+    st.query_params.from_dict(with_language({name: value for name, value in params.items() if value}))
 
 
 def example():
@@ -34,27 +32,25 @@ def example():
 # The URL is the source of truth (widgets write it back on change), so a permalink or a "trace from
 # here" link always shows its trace.
 for key, param in (("t_from", "from"), ("t_to", "to")):
-    value = capped(st.query_params.get(param), f"The address's {param}=")
+    value = capped(st.query_params.get(param), t("shared.what_param", name=param))
     value = value if value in ids else None
     if st.session_state.get(key) != value:
         st.session_state[key] = value
 st.session_state["t_inherited"] = st.query_params.get("inherited") == "1"
 
-st.title("Trace")
-st.caption("From a model or weakness to every fix, or between two nodes: each chain goes weakness → mechanism "
-           "that fixes it → model that brings the mechanism, and every hop shows the survey's claim and section.")
-st.button("Why XLNet? Trace BERT → XLNet", on_click=example, key="t_example", type="primary")
+st.title(t("trace.title"))
+st.caption(t("trace.caption"))
+st.button(t("trace.example"), on_click=example, key="t_example", type="primary")
 c1, c2, c3 = st.columns([4, 4, 2])
-c1.selectbox("From", ids, index=None, key="t_from", on_change=sync_url, format_func=label_of.get,
-             placeholder="a model or weakness")
-c2.selectbox("To (leave empty for every fix)", ids, index=None, key="t_to", on_change=sync_url,
-             format_func=label_of.get, placeholder="any")
-c3.checkbox("Inherited weaknesses", key="t_inherited", on_change=sync_url,
-            help="Also follow the weaknesses of the model's objective, extractor and mechanisms")
+c1.selectbox(t("trace.from"), ids, index=None, key="t_from", on_change=sync_url, format_func=label_of.get,
+             placeholder=t("trace.from_placeholder"))
+c2.selectbox(t("trace.to"), ids, index=None, key="t_to", on_change=sync_url,
+             format_func=label_of.get, placeholder=t("trace.to_placeholder"))
+c3.checkbox(t("trace.inherited"), key="t_inherited", on_change=sync_url, help=t("trace.inherited_help"))
 
 source, target = st.session_state["t_from"], st.session_state["t_to"]
 if not source:
-    st.info("Choose where to start, or press the button above.")
+    st.info(t("trace.choose_start"))
     st.stop()
 try:
     chains = (between(backend(), source, target) if target else
@@ -64,11 +60,15 @@ except NodeNotFound as e:
     st.stop()
 
 if not chains:
-    st.warning(f"No chain from {esc(label_of.get(source, source))}" + (f" to {esc(label_of.get(target, target))}." if target else "."))
+    if target:
+        st.warning(t("trace.no_chain_between", source=esc(label_of.get(source, source)),
+                     target=esc(label_of.get(target, target))))
+    else:
+        st.warning(t("trace.no_chain_from", source=esc(label_of.get(source, source))))
     st.stop()
 kind = "connection" if chains[0].kind == "connection" else "fix"
-st.markdown(f"**{len(chains)} chain{'s' if len(chains) != 1 else ''}**"
-            + (" (no weakness-and-fix chain joins them; these are their shortest connections)" if kind == "connection" else ""))
+st.markdown(t("trace.chain_count_one" if len(chains) == 1 else "trace.chain_count", count=len(chains))
+            + (t("trace.connections_only") if kind == "connection" else ""))
 
 for i, chain in enumerate(chains, 1):
     with st.expander(f"{i}. {esc(chain.text(), 300)}", expanded=i <= 3):
@@ -80,13 +80,14 @@ for i, chain in enumerate(chains, 1):
             with cols[2]:
                 node_link(hop.target)
             if hop.evidence:
-                tag = "" if hop.evidence_kind == "backs" else " (claims about both ends)"
+                tag = "" if hop.evidence_kind == "backs" else t("trace.both_ends")
                 for ref in hop.evidence:
-                    st.markdown(f":small[**{esc(ref.id)}** · section {esc(ref.section)}{tag} — {esc(ref.text)}]")
+                    st.markdown(t("trace.evidence", claim=esc(ref.id), section=esc(ref.section), both_ends=tag,
+                                  text=esc(ref.text)))
             else:
-                st.caption("No claim of the survey backs this relation.")
+                st.caption(t("trace.no_evidence"))
             for n in (hop.target,):
                 demos = mechanisms.for_mechanism(n.id) if "mechanism" in n.kinds or "objective" in n.kinds else []
                 for demo in demos:
-                    st.page_link(NODE_PAGE, label=f"Run the demo: {esc(demo.title, 100)}", icon=":material/play_circle:",
-                                 query_params={"node": n.id})
+                    st.page_link(NODE_PAGE, label=t("trace.run_demo", title=esc(demo.title, 100)),
+                                 icon=":material/play_circle:", query_params={"node": n.id})

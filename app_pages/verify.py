@@ -4,20 +4,21 @@ import pandas as pd
 import streamlit as st
 
 import mechanisms
-from app_pages._shared import VERDICT_ICON, backend, esc, node_href
+from app_pages._shared import VERDICT_ICON, backend, esc, node_href, verdict_word
+from app_pages.i18n import t
 from kg.limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS, clip, display_text
 from mechanisms.verify import claim_order, fmt, rows, verify
 
-st.title("Verify the survey's claims")
-st.caption(f"{len(mechanisms.DEMOS)} PyTorch demos check {sum(len(d.claims) for d in mechanisms.DEMOS)} claims at "
-           "toy scale. Each verdict comes from the numbers the demo just measured, against thresholds written "
-           "out in its code.")
+st.title(t("verify.title"))
+st.caption(t("verify.caption", demos=len(mechanisms.DEMOS), claims=sum(len(d.claims) for d in mechanisms.DEMOS)))
 
 LAST = """SELECT ?claim ?verdict ?key ?value ?demo ?why WHERE {
   GRAPH <https://w3id.org/plm-map/graph/verification> {
     ?f plm:onClaim ?c ; plm:verdict ?verdict ; schema:description ?why ; prov:wasGeneratedBy/prov:used ?d .
     OPTIONAL { ?f plm:keyMetric ?key ; plm:keyValue ?value } }
   ?c dcterms:identifier ?claim . ?d plm:demoId ?demo }"""
+VERDICTS = list(VERDICT_ICON)                                 # supports, contradicts, inconclusive
+CLAIM_ID, DEMO_ID = r"claim-(.*)$", r"demo-(.*)$"             # a link's text: the id out of its node page's address
 
 
 def _number(value: str) -> str:
@@ -30,40 +31,44 @@ def _number(value: str) -> str:
 def table(records: list[dict]) -> None:
     df = pd.DataFrame(records)
     counts = df["verdict"].value_counts().to_dict()
-    st.markdown(" · ".join(f"{VERDICT_ICON[v]} {counts.get(v, 0)} {v}" for v in ("supports", "contradicts", "inconclusive")))
-    verdict = st.multiselect("Show verdicts", ["supports", "contradicts", "inconclusive"],
-                             default=["supports", "contradicts", "inconclusive"], key="v_filter")
+    st.markdown(" · ".join(t("verify.verdict_count", icon=VERDICT_ICON[v], count=counts.get(v, 0),
+                             verdict=verdict_word(v)) for v in VERDICTS))
+    words = {v: verdict_word(v) for v in VERDICTS}   # made in this run (AppTest calls format_func outside it)
+    verdict = st.multiselect(t("verify.show_verdicts"), VERDICTS, default=VERDICTS, key="v_filter",
+                             format_func=words.get)
     df = df[df["verdict"].isin(verdict)]
     df.insert(1, "", df["verdict"].map(VERDICT_ICON))
+    df = df.assign(verdict=df["verdict"].map(verdict_word))    # the verdict's word in the interface's language
     st.dataframe(df, hide_index=True, width="stretch", column_config={
-        "claim_page": st.column_config.LinkColumn("claim", display_text=r"claim-(.*)$"),
-        "demo_page": st.column_config.LinkColumn("demo", display_text=r"demo-(.*)$"),
-        "why": st.column_config.TextColumn("why", width="large"),
+        "claim_page": st.column_config.LinkColumn(t("verify.column_claim"), display_text=CLAIM_ID),
+        "verdict": st.column_config.TextColumn(t("verify.column_verdict")),
+        "key number": st.column_config.TextColumn(t("verify.column_key_number")),
+        "demo_page": st.column_config.LinkColumn(t("verify.column_demo"), display_text=DEMO_ID),
+        "why": st.column_config.TextColumn(t("verify.column_why"), width="large"),
     }, column_order=["claim_page", "", "verdict", "key number", "demo_page", "why"], key="v_table")
 
 
-if st.button("Run every check now", type="primary", key="v_run",
-             help="Runs every demo at its defaults on this machine (about 10–20 s)"):
-    bar = st.progress(0.0, text="starting…")
+if st.button(t("verify.run_all"), type="primary", key="v_run", help=t("verify.run_all_help")):
+    bar = st.progress(0.0, text=t("shared.starting"))
     try:
         results = verify(progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=esc(m, 80)))
         st.session_state["v_results"] = results
     except Exception as e:  # a failing demo shows an error; the app keeps working
-        st.error(f"A check failed: {esc(type(e).__name__)}: {esc(e, 300)}")
+        st.error(t("verify.check_failed", kind=esc(type(e).__name__), error=esc(e, 300)))
     finally:
         bar.empty()
 
 results = st.session_state.get("v_results")
 if results:
-    st.subheader(f"This run: {sum(r.runtime for r in results):.1f} s of demo time")
+    st.subheader(t("verify.this_run", seconds=sum(r.runtime for r in results)))
     records = [{"claim_page": node_href("claim-" + r.claim), "verdict": r.verdict,
                 "key number": f"{r.key} = {fmt(r.value)}" if r.key else "",
                 "demo_page": node_href("demo-" + r.demo), "why": r.explanation} for r in rows(results)]
 else:
     found = backend().query(LAST).dicts()
-    st.subheader("Last recorded run (`kg verify`)")
+    st.subheader(t("verify.last_run"))
     if not found:
-        st.info("No recorded run yet: press the button above, or run `kg verify`.")
+        st.info(t("verify.no_run"))
         st.stop()
     found.sort(key=lambda f: (claim_order(f["claim"]), f["demo"]))
     # the recorded run is graph data: its ids, numbers and explanations are cut like any other text

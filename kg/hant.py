@@ -4,6 +4,9 @@ everywhere and a search finds it.
 
 OpenCC's `s2twp` (simplified to traditional with Taiwan's phrases: 数据 → 資料, 默认 → 預設, 搜索 → 搜尋), then
 the exception list below, where OpenCC's choice reads wrong for this project's subject. Each exception says why.
+Words that differ by region in meaning, not spelling (a table's rows are 行 in the mainland and 列 in
+Taiwan, its columns 列 and 欄), cannot be fixed by a replacement: the interface's catalogue writes those
+messages' zh-Hant itself (app_pages/messages/*.json, "zh-Hant"; a test lists them).
 """
 
 from __future__ import annotations
@@ -13,7 +16,12 @@ import functools
 CONFIG = "s2twp"
 
 # (what OpenCC writes, what we write instead, why): applied in order, after the conversion
-EXCEPTIONS: tuple[tuple[str, str, str], ...] = ()
+EXCEPTIONS: tuple[tuple[str, str, str], ...] = (
+    ("字首", "前綴", "a namespace prefix (PREFIX pm:): 前綴 in Taiwan's programming usage; 字首 is a word's prefix"),
+    ("型別", "類型", "类型 is a kind of node here, not a programming language's data type (型別)"),
+    ("支援", "支持", "a claim supports a statement (支持); 支援 is a program's support of a feature"),
+    ("引數", "參數", "a demo's parameters (参数): 參數; 引數 is a function's argument"),
+)
 
 
 @functools.cache

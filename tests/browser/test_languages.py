@@ -1,0 +1,73 @@
+"""The interface in 简体 and 繁體, used as a reader uses it in Chromium: `?lang=` opens every page in that
+language (a screenshot of each), the sidebar's switch changes it, and the choice survives navigation."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from ._helpers import APP_IDLE, goto, screenshot
+
+pytestmark = pytest.mark.browser
+
+PAGES = [("graph", ""), ("node", "node?node=XLNet"), ("trace", "trace?from=BERT&to=XLNet"), ("questions", "questions"),
+         ("compare", "compare"), ("family-tree", "timeline"), ("sparql", "sparql"), ("verify", "verify")]
+NAV = {"zh-Hans": ["图谱", "节点", "追溯", "问题", "对比", "家族树", "SPARQL", "验证"],
+       "zh-Hant": ["圖譜", "節點", "追溯", "問題", "對比", "家族樹", "SPARQL", "驗證"]}
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def nav_labels(page) -> list[str]:
+    """The sidebar's page names (each link's last line: the first is its icon's name)."""
+    return [t.strip().splitlines()[-1] for t in page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()]
+
+
+def address(path: str, lang: str) -> str:
+    return path + ("&" if "?" in path else "?") + f"lang={lang}"
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "zh-Hant"])
+def test_every_page_opens_in_the_language_the_address_names(page, app_url, lang):
+    for name, path in PAGES:
+        goto(page, f"{app_url}/{address(path, lang)}")
+        assert nav_labels(page) == NAV[lang], name
+        title = page.locator("h1").first
+        expect(title).to_be_visible(timeout=30_000)
+        # the title is the page's name, or a node's or the product's (XLNet, SPARQL): then its caption speaks
+        assert HAN.search(title.inner_text()) or name in ("node", "sparql"), f"{name}: {title.inner_text()!r}"
+        assert len(HAN.findall(page.locator('[data-testid="stMain"]').inner_text())) > 20, name
+        expect(page.locator('[data-testid="stSidebar"]').get_by_text(re.compile("简体中文|繁體中文")).first).to_be_visible()
+        screenshot(page, f"lang-{lang}-{name}")
+
+
+def test_the_switch_changes_the_language_and_the_choice_survives_navigation(page, app_url):
+    goto(page, app_url + "/questions")
+    assert nav_labels(page)[3] == "Questions"
+    page.locator('[data-testid="stSidebar"] button', has_text="繁體中文").click()
+    page.wait_for_timeout(300)
+    page.wait_for_selector(APP_IDLE, timeout=60_000)
+    assert nav_labels(page) == NAV["zh-Hant"]
+    expect(page).to_have_url(re.compile(r"lang=zh-Hant"))
+    page.locator('[data-testid="stSidebarNav"] a', has_text="對比").click()
+    page.wait_for_timeout(300)
+    page.wait_for_selector(APP_IDLE, timeout=60_000)
+    expect(page).to_have_url(re.compile(r"/compare\?(.*&)?lang=zh-Hant"))
+    assert nav_labels(page) == NAV["zh-Hant"]
+    assert HAN.search(page.locator("h1").first.inner_text())
+    page.locator('[data-testid="stSidebar"] button', has_text="English").click()
+    page.wait_for_timeout(300)
+    page.wait_for_selector(APP_IDLE, timeout=60_000)
+    assert nav_labels(page)[4] == "Compare"
+
+
+def test_a_chinese_browser_gets_chinese_without_asking(browser, app_url):
+    context = browser.new_context(locale="zh-TW", viewport={"width": 1400, "height": 1000})
+    try:
+        page = context.new_page()
+        goto(page, app_url + "/questions")
+        assert nav_labels(page) == NAV["zh-Hant"]
+        assert "lang=" not in page.url, "the browser's own language needs no parameter"
+    finally:
+        context.close()
