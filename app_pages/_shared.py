@@ -14,7 +14,8 @@ import re
 
 import streamlit as st
 
-from app_pages.i18n import t
+from app_pages.i18n import catalogue, language, t
+from kg.hant import to_hant
 from kg import open_backend
 from kg.limits import MAX_INPUT_CHARS, MAX_TEXT_CHARS, clip, display_text, visible
 from kg.nodes import Node, index
@@ -65,9 +66,31 @@ def capped(value: str | None, what: str, limit: int = MAX_INPUT_CHARS) -> str | 
     return value[:limit]
 
 
+def kind_name(kind: str) -> str:
+    """A node's kind (kg.vocab.KINDS: "model", "mechanism", ...) in the interface's language."""
+    return t(f"kinds.{kind}") if kind in catalogue("kinds")["en"] else kind
+
+
+def node_label(node: Node) -> str:
+    """A node's label in the interface's language: its Chinese label on a Chinese page when it has one
+    (a traditional page converts the simplified label, so the page reads one way), else English."""
+    lang = language()
+    if lang == "en":
+        return node.label
+    simplified = node.labels.get("zh-Hans")
+    if simplified:
+        return simplified if lang == "zh-Hans" else to_hant(simplified)
+    return node.labels.get(lang) or node.label
+
+
 def option_label(node: Node) -> str:
-    """A node as a picker option: its label and kind, short (a picker sends every option to the page)."""
-    return f"{display_text(node.label, 80)} ({node.kind})"
+    """A node as a picker option, short (a picker sends every option to the page): its label in the
+    interface's language, its label in the other script of names (so typing 排列 or "permutation"
+    finds it, whichever the page's language), and its kind."""
+    first = node_label(node)
+    other = node.label if first != node.label else node.labels.get("zh-Hans", "")
+    both = display_text(first, 60) + (f" · {display_text(other, 40)}" if other and other != first else "")
+    return f"{both} ({kind_name(node.kind)})"
 
 
 def esc(text: object, limit: int = MAX_TEXT_CHARS) -> str:
@@ -97,7 +120,7 @@ def kind_badge(kind: str) -> str:
     from kg.views import KIND_COLORS
 
     color = KIND_COLORS.get(kind, "#bab0ac")
-    return f":small[:{_badge_color(color)}-badge[{esc(kind)}]]"
+    return f":small[:{_badge_color(color)}-badge[{esc(kind_name(kind))}]]"
 
 
 def _badge_color(hex_color: str) -> str:

@@ -8,7 +8,7 @@ once per graph and filter set (kg.views.layout, cached here) and the browser onl
 import streamlit as st
 
 from app_pages._components import graph, view_key
-from app_pages._shared import (NODE_PAGE, TRACE_PAGE, backend, capped, esc, graph_name, kind_badge, nodes,
+from app_pages._shared import (NODE_PAGE, TRACE_PAGE, backend, capped, esc, graph_name, kind_badge, kind_name, nodes,
                                option_label)
 from app_pages.graph_state import DEPTHS, GraphState, from_params, to_params
 from app_pages.i18n import t, with_language
@@ -121,7 +121,8 @@ head.title(t("graph.title"))
 
 with top_left:
     kinds_now = st.session_state.get("g_kinds") or []
-    summary = t("graph.filters_summary", kinds=", ".join(kinds_now) or "—",
+    kinds_shown = {k: kind_name(k) for k in FILTER_KINDS}   # built in the run (a picker's labels are read later)
+    summary = t("graph.filters_summary", kinds=", ".join(kinds_shown.get(k, k) for k in kinds_now) or "—",
                 relations=(", ".join(st.session_state.get("g_relations") or []) or t("graph.all_relations")),
                 section=section_title(st.session_state.get("g_section")).split(" · ")[0],
                 direction=st.session_state.get("g_direction") or t("graph.any_direction"))
@@ -135,7 +136,7 @@ with top_left:
     if filters.open:
         with filters:
             c1, c2 = st.columns(2)
-            c1.multiselect(t("graph.kinds"), FILTER_KINDS, key="g_kinds")
+            c1.multiselect(t("graph.kinds"), FILTER_KINDS, key="g_kinds", format_func=kinds_shown.get)
             c2.multiselect(t("graph.relations"), relations_known, key="g_relations", placeholder=t("graph.all_relations"))
             c3, c4 = st.columns(2)
             c3.selectbox(t("graph.section"), [None, *survey_sections], key="g_section", format_func=section_title)

@@ -71,3 +71,19 @@ def test_a_chinese_browser_gets_chinese_without_asking(browser, app_url):
         assert "lang=" not in page.url, "the browser's own language needs no parameter"
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("lang, typed, shown", [("en", "排列", "Permutation language modeling · 排列语言模型"),
+                                                ("zh-Hans", "permutation", "排列语言模型 · Permutation language modeling")])
+def test_the_node_picker_finds_a_node_by_its_name_in_either_language(page, app_url, lang, typed, shown):
+    goto(page, f"{app_url}/node?lang={lang}")
+    picker = page.locator('[data-testid="stSelectbox"]').first
+    picker.click()
+    page.keyboard.type(typed, delay=30)
+    option = page.get_by_role("option", name=re.compile("^" + re.escape(shown)))
+    expect(option.first).to_be_visible(timeout=10_000)
+    screenshot(page, f"node-picker-{lang}")
+    option.first.click()
+    page.wait_for_timeout(300)
+    page.wait_for_selector(APP_IDLE, timeout=60_000)
+    expect(page).to_have_url(re.compile(r"node=permutation-lm"))
