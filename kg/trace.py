@@ -13,6 +13,13 @@ The chains walk a directed "reasoning graph" projected from the RDF graph:
 
 `fixes(A)` follows weakness -> fix -> model from A; `between(A, B)` finds every such chain from
 A to B, and falls back to the shortest connections over all relations when no chain exists.
+
+A chain never offers as the fix of a weakness what still has it: not a mechanism that has the
+weakness itself (the cause is not its own fix; `kg validate` also refuses such an edge), and not a
+model that suffers it through its feature extractor (SiATL puts self-attention on top of an LSTM, so
+it still has the LSTM's long-range dependency failure and brings no fix for it) or that has it
+itself, unless that model is where the chain starts (a model may trace its own weakness to a fix it
+brings).
 """
 
 from __future__ import annotations
@@ -118,6 +125,31 @@ def reasoning_graph(backend: Backend):
     return backend.memo("trace.graph", build)
 
 
+def _sufferers(backend: Backend) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Per node, the weaknesses it has itself (plm:hasWeakness); and per model, those of its feature
+    extractor and of the extractors that one is a kind of (skos:broader)."""
+
+    def build():
+        own: dict[str, set[str]] = {}
+        for x, w in backend.select("SELECT ?x ?w WHERE { ?x plm:hasWeakness ?w FILTER(isIRI(?w)) }").rows:
+            own.setdefault(x.value, set()).add(w.value)
+        through: dict[str, set[str]] = {}
+        for x, w in backend.select(
+                "SELECT ?x ?w WHERE { ?x a plm:Model ; plm:featureExtractor/skos:broader* ?e . "
+                "?e plm:hasWeakness ?w FILTER(isIRI(?w)) }").rows:
+            through.setdefault(x.value, set()).add(w.value)
+        return own, through
+
+    return backend.memo("trace.sufferers", build)
+
+
+def _still_has(backend: Backend, node: str, weakness: str, start: str | None = None) -> bool:
+    """Whether a mechanism or model offered as the fix of `weakness` still has it: itself (unless it
+    is the chain's `start`), or, for a model, through its feature extractor."""
+    own, through = _sufferers(backend)
+    return (weakness in own.get(node, set()) and node != start) or weakness in through.get(node, set())
+
+
 def _hop(backend: Backend, u: str, v: str, edge: _Edge) -> Hop:
     nodes, all_claims = index(backend), claims(backend)
     backing = _evidence_index(backend).get(edge.triple, [])
@@ -172,9 +204,12 @@ def fixes(backend: Backend, start: str, *, inherited: bool = False) -> list[Chai
     for prefix in starts:
         w = prefix[-1]
         for _, m, d in g.out_edges(w, data=True):
-            if d["edge"].predicate not in (ADDRESSES, EASES):
+            if d["edge"].predicate not in (ADDRESSES, EASES) or _still_has(backend, m, w):
                 continue
-            models = [y for _, y, d2 in g.out_edges(m, data=True) if d2["edge"].predicate in (INTRODUCED_BY, USED_BY)]
+            models = [y for _, y, d2 in g.out_edges(m, data=True)
+                      if d2["edge"].predicate in (INTRODUCED_BY, USED_BY) and not _still_has(backend, y, w, node.iri)]
+            if not models and any(d2["edge"].predicate in (INTRODUCED_BY, USED_BY) for _, _, d2 in g.out_edges(m, data=True)):
+                continue   # every model that brings it still has the weakness: no fix here
             for y in models or [None]:
                 path = prefix + [m] + ([y] if y else [])
                 loops_home = path[-1] == path[0] and len(set(path)) == len(path) - 1
@@ -203,7 +238,8 @@ def between(backend: Backend, a: str, b: str, *, cutoff: int = DEFAULT_CUTOFF) -
     if src.iri in g and dst.iri in g and src.iri != dst.iri:
         paths = nx.all_simple_paths(g, src.iri, dst.iri, cutoff=cutoff)
         found = sorted({tuple(p) for p in paths}, key=lambda p: (len(p), p))
-        chains = [_chain(backend, g, list(p)) for p in found if _is_fix_path(g, list(p))]
+        chains = [_chain(backend, g, list(p)) for p in found
+                  if _is_fix_path(g, list(p)) and not _fix_still_has(backend, g, list(p), src.iri)]
         chains.sort(key=lambda c: (len(c.hops), sum(_edge_rank(_best(g, h)) for h in _pairs(c)), c.text()))
     if chains:
         return chains[:MAX_CHAINS]
@@ -222,6 +258,20 @@ def _is_fix_path(g, path: list[str]) -> bool:
     """A chain must pass through a weakness to a mechanism that addresses or eases it."""
     preds = [_best(g, (u, v)).predicate for u, v in zip(path, path[1:])]
     return any(p in (ADDRESSES, EASES) for p in preds)
+
+
+def _fix_still_has(backend: Backend, g, path: list[str], start: str) -> bool:
+    """Whether the path offers, as the fix of a weakness, a mechanism that has it, or goes on from that
+    fix to a model that still suffers it."""
+    for i, (u, v) in enumerate(zip(path, path[1:])):
+        if _best(g, (u, v)).predicate not in (ADDRESSES, EASES):
+            continue
+        if _still_has(backend, v, u):
+            return True
+        if i + 2 < len(path) and _best(g, (v, path[i + 2])).predicate in (INTRODUCED_BY, USED_BY) \
+                and _still_has(backend, path[i + 2], u, start):
+            return True
+    return False
 
 
 def connections(backend: Backend, src: Node, dst: Node, *, limit: int = 10) -> list[Chain]:
