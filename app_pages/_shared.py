@@ -14,7 +14,7 @@ import re
 
 import streamlit as st
 
-from app_pages.i18n import catalogue, language, t
+from app_pages.i18n import language, messages, t
 from kg.hant import to_hant
 from kg import open_backend
 from kg.limits import MAX_INPUT_CHARS, MAX_TEXT_CHARS, clip, display_text, visible
@@ -68,7 +68,7 @@ def capped(value: str | None, what: str, limit: int = MAX_INPUT_CHARS) -> str | 
 
 def kind_name(kind: str) -> str:
     """A node's kind (kg.vocab.KINDS: "model", "mechanism", ...) in the interface's language."""
-    return t(f"kinds.{kind}") if kind in catalogue("kinds")["en"] else kind
+    return t(f"kinds.{kind}") if kind in messages("kinds", "en") else kind
 
 
 def node_label(node: Node) -> str:

@@ -28,14 +28,25 @@ SESSION_KEY = "ui_language"    # the session's choice
 
 
 @functools.cache
-def catalogue(namespace: str) -> dict[str, dict[str, str]]:
-    """Every language's messages of a namespace; zh-Hant converted from zh-Hans where not given."""
+def _raw(namespace: str) -> dict[str, dict[str, str]]:
+    return json.loads((MESSAGES / f"{namespace}.json").read_text(encoding="utf-8"))
+
+
+@functools.cache
+def messages(namespace: str, lang: str) -> dict[str, str]:
+    """A namespace's messages in one language; zh-Hant converted from zh-Hans where not given (only
+    when asked for: an English page converts nothing)."""
+    raw = _raw(namespace)
+    if lang != "zh-Hant":
+        return raw.get(lang, {})
     from kg.hant import to_hant
 
-    raw = json.loads((MESSAGES / f"{namespace}.json").read_text(encoding="utf-8"))
-    simplified = raw.get("zh-Hans", {})
-    traditional = {key: to_hant(text) for key, text in simplified.items()} | raw.get("zh-Hant", {})
-    return {"en": raw["en"], "zh-Hans": simplified, "zh-Hant": traditional}
+    return {key: to_hant(text) for key, text in raw.get("zh-Hans", {}).items()} | raw.get("zh-Hant", {})
+
+
+def catalogue(namespace: str) -> dict[str, dict[str, str]]:
+    """Every language's messages of a namespace."""
+    return {lang: messages(namespace, lang) for lang in LANGUAGES}
 
 
 def from_locale(tag: str | None) -> str | None:
@@ -128,14 +139,12 @@ def language_switch() -> None:
 def t(key: str, /, **values) -> str:
     """The message `namespace.key` in the current language, its `{placeholders}` filled from `values`."""
     namespace, _, name = key.partition(".")
-    messages = catalogue(namespace)
-    text = messages.get(language(), {}).get(name)
+    text = messages(namespace, language()).get(name)
     if text is None:
-        text = messages[DEFAULT_LANGUAGE][name]
+        text = messages(namespace, DEFAULT_LANGUAGE)[name]
     return text.format(**values) if values else text
 
 
 def table(namespace: str) -> dict[str, str]:
     """Every message of a namespace in the current language (for a browser component's own words)."""
-    messages = catalogue(namespace)
-    return {**messages[DEFAULT_LANGUAGE], **messages.get(language(), {})}
+    return {**messages(namespace, DEFAULT_LANGUAGE), **messages(namespace, language())}

@@ -79,36 +79,35 @@ def _labels(backend: Backend, iris: set[str]) -> dict[str, str]:
 # --------------------------------------------------------------------------------------------- the rules
 
 
+def _fix_violations(backend: Backend, query: str, rule: str, why: str) -> list[Violation]:
+    """A Violation for each (?m ?p ?w) row of `query`: mechanism ?m addresses or eases weakness ?w,
+    and `why` ("but ...") says what is wrong with that."""
+    rows = backend.select(query).rows
+    labels = _labels(backend, {r[0].value for r in rows} | {r[2].value for r in rows})
+    return [Violation(shorten(m.value), shorten(p.value),
+                      f"{_name(labels, m.value)} {'addresses' if p.value.endswith('addresses') else 'eases'} "
+                      f"{_name(labels, w.value)}, {why}", rule)
+            for m, p, w in rows]
+
+
 def fix_is_not_the_cause(backend: Backend) -> list[Violation]:
     """A mechanism that addresses or eases a weakness must not be what has (causes) that weakness:
     a trace would otherwise offer the cause as its own fix."""
-    rows = backend.select(
-        "SELECT ?m ?p ?w WHERE { VALUES ?p { plm:addresses plm:eases } ?m ?p ?w . ?m plm:hasWeakness ?w }").rows
-    labels = _labels(backend, {r[0].value for r in rows} | {r[2].value for r in rows})
-    out = []
-    for m, p, w in rows:
-        verb = "addresses" if p.value.endswith("addresses") else "eases"
-        out.append(Violation(shorten(m.value), shorten(p.value), (
-            f"{_name(labels, m.value)} {verb} {_name(labels, w.value)}, but it has that weakness itself "
-            f"(plm:hasWeakness): the mechanism that causes a weakness cannot be its fix"), "fix-is-not-the-cause"))
-    return out
+    return _fix_violations(
+        backend, "SELECT ?m ?p ?w WHERE { VALUES ?p { plm:addresses plm:eases } ?m ?p ?w . ?m plm:hasWeakness ?w }",
+        "fix-is-not-the-cause", "but it has that weakness itself (plm:hasWeakness): the mechanism that causes a "
+        "weakness cannot be its fix")
 
 
 def fix_is_backed(backend: Backend) -> list[Violation]:
     """Every addresses / eases edge is backed (plm:backs) by a claim that speaks of (plm:about) the
     mechanism or the weakness."""
-    rows = backend.select(
-        "SELECT ?m ?p ?w WHERE { VALUES ?p { plm:addresses plm:eases } ?m ?p ?w FILTER(isIRI(?w)) "
+    return _fix_violations(
+        backend, "SELECT ?m ?p ?w WHERE { VALUES ?p { plm:addresses plm:eases } ?m ?p ?w FILTER(isIRI(?w)) "
         "FILTER NOT EXISTS { ?c a plm:Claim ; plm:backs ?st . ?st rdf:subject ?m ; rdf:predicate ?p ; rdf:object ?w . "
-        "{ ?c plm:about ?m } UNION { ?c plm:about ?w } } }").rows
-    labels = _labels(backend, {r[0].value for r in rows} | {r[2].value for r in rows})
-    out = []
-    for m, p, w in rows:
-        verb = "addresses" if p.value.endswith("addresses") else "eases"
-        out.append(Violation(shorten(m.value), shorten(p.value), (
-            f"{_name(labels, m.value)} {verb} {_name(labels, w.value)}, but no claim about either of them "
-            f"backs it (plm:backs a statement of it): say which claim of the survey states it"), "fix-is-backed"))
-    return out
+        "{ ?c plm:about ?m } UNION { ?c plm:about ?w } } }",
+        "fix-is-backed", "but no claim about either of them backs it (plm:backs a statement of it): say which claim "
+        "of the survey states it")
 
 
 def _appearance(backend: Backend) -> dict[str, tuple]:
