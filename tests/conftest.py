@@ -45,3 +45,11 @@ def logserver():
     yield server
     server.shutdown()
     server.server_close()
+
+
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (test.sh runs two workers), the browser tests share one worker, in order:
+    two explorer servers and two Chromiums at once on two cores would time each other out."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
