@@ -21,6 +21,10 @@ EXCEPTIONS: tuple[tuple[str, str, str], ...] = (
     ("型別", "類型", "类型 is a kind of node here, not a programming language's data type (型別)"),
     ("支援", "支持", "a claim supports a statement (支持); 支援 is a program's support of a feature"),
     ("引數", "參數", "a demo's parameters (参数): 參數; 引數 is a function's argument"),
+    ("迴圈", "循環", "循环 here is recurrence (循環神經網路, segment-level recurrence), not a program's loop (迴圈)"),
+    ("多工", "多任務", "multi-task learning is 多任務學習; 多工 is an operating system's multitasking"),
+    ("未登入詞", "未登錄詞", "an out-of-vocabulary word is 未登錄詞 (not recorded); 登入 is logging in"),
+    ("殘差連線", "殘差連接", "a residual connection is 殘差連接; 連線 is a network connection"),
 )
 
 

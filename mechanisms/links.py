@@ -20,10 +20,11 @@ def _lit(text: str, lang: str | None = None) -> str:
 
 
 def traditional(text: str) -> str:
-    """Simplified Chinese to traditional (OpenCC's s2t tables, pure Python)."""
-    import opencc
+    """Simplified Chinese to traditional: the project's one conversion (kg/hant.py: OpenCC s2twp and its
+    exceptions), so a demo writes a word as the concepts do."""
+    from kg.hant import to_hant
 
-    return opencc.OpenCC("s2t").convert(text)
+    return to_hant(text)
 
 
 def demo_graph() -> str:
