@@ -19,7 +19,7 @@
 // address with this query in ?q=, which runs it when opened). Their words come from the page's message
 // catalogue in `data.messages`.
 import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap, startCompletion } from "@codemirror/autocomplete";
-import { defaultKeymap, history, historyKeymap, indentLess, indentMore } from "@codemirror/commands";
+import { defaultKeymap, history, historyKeymap, indentLess, indentMore, isolateHistory } from "@codemirror/commands";
 import { bracketMatching, defaultHighlightStyle, indentOnInput, indentUnit, syntaxHighlighting } from "@codemirror/language";
 import { linter, lintGutter, lintKeymap } from "@codemirror/lint";
 import { highlightSelectionMatches, searchKeymap } from "@codemirror/search";
@@ -183,7 +183,9 @@ function build(parent, data) {
   const prettyButton = button("prettify", () => {
     const out = prettify(view.state.doc.toString(), state.prefixes);
     if (out.error) { said.textContent = words("prettify_error", { problem: out.error.message }); return; }
-    view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: out.text }, userEvent: "input.prettify" });
+    // its own undo step, never joined to the typing just before it
+    view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: out.text }, userEvent: "input.prettify",
+                    annotations: isolateHistory.of("full") });
     said.textContent = words(out.moved ? "prettified_moved" : "prettified", { count: out.moved });
     report();
   });
