@@ -103,7 +103,10 @@ def test_a_demo_past_its_budget_shows_the_message_and_the_page_keeps_working(poo
     assert time.monotonic() - t0 < 1 + 2 + 2 * page   # the budget, the kill, and the page's own rerun
     assert not at.exception
     assert any("The demo ran past its 1 s budget and was stopped" in e.value for e in at.error)
-    run_button(at, "attention-scaling").click().run()   # the next run works (on the replaced worker)
+    # the next run works, on the replaced worker, under an ordinary budget: the new worker's start
+    # (torch's import) must not count against 1 s on a machine busy with the other test worker
+    monkeypatch.setenv(runner.BUDGET_ENV, "60")
+    run_button(at, "attention-scaling").click().run()
     assert any("Q5\\.2 — supports" in s.value for s in at.success)
 
 
