@@ -31,6 +31,17 @@ from .project import to_networkx
 from .results import guard_cell
 from .textmatch import finds as _finds
 from .textmatch import pinyin as _pinyin
+
+
+class _Spoken:
+    """A text's pinyin, computed only if a search is pinyin (`in` asks for it): a Chinese or English
+    search never pays for it."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __contains__(self, spoken: str) -> bool:
+        return spoken in _pinyin(self.text)
 from .vocab import PM, local_name
 
 # Colour per kind (Tableau 10), and the legend's order.
@@ -408,13 +419,13 @@ def compare_options(rows: list[dict]) -> dict[str, list[str]]:
 
 
 def _row_text(row: dict) -> tuple[str, str]:
-    """A row's text as a search compares it: folded, and the pinyin of its Chinese."""
+    """A row's text as a search compares it: folded, and (lazily) the pinyin of its Chinese."""
     parts = [row["model"], row["model_zh"], row["id"], str(row["year"] or "")]
     for key, _, _ in COMPARE_DIMENSIONS:
         parts.extend(row[key])
     parts.extend(row.get("names", []))
     text = " | ".join(p[:MAX_TEXT_CHARS] for p in parts)
-    return _normalize(text), _pinyin(text)
+    return _normalize(text), _Spoken(text)
 
 
 def filter_compare(rows: list[dict], *, text: str = "", years: tuple[int, int] | None = None,
@@ -575,7 +586,7 @@ def _claim_text(claim: ClaimView) -> tuple[str, str]:
     parts += [name for n in claim.entities for name in [n.label, *n.labels.values(), *n.alt_labels]]
     parts += [d.title for d in claim.demos] + [d.id for d in claim.demos]
     text = " | ".join(p[:MAX_TEXT_CHARS] for p in parts)
-    return _normalize(text), _pinyin(text)
+    return _normalize(text), _Spoken(text)
 
 
 def filter_sections(secs: list[SectionView], *, section: str | None = None, text: str = "") -> list[SectionView]:
@@ -593,7 +604,7 @@ def filter_sections(secs: list[SectionView], *, section: str | None = None, text
             continue
         question = " | ".join(p[:MAX_TEXT_CHARS] for p in [sec.id, sec.label, *sec.question.values()])
         asked = text[:MAX_INPUT_CHARS]
-        kept = (sec.claims if _finds(asked, _normalize(question), _pinyin(question))
+        kept = (sec.claims if _finds(asked, _normalize(question), _Spoken(question))
                 else [c for c in sec.claims if _finds(asked, *_claim_text(c))])
         if kept:
             out.append(SectionView(sec.id, sec.iri, sec.position, sec.label, sec.question, kept))
