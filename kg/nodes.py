@@ -130,7 +130,7 @@ def _names(node: Node) -> list[str]:
 PINYIN_MARK = "\x00pinyin:"   # starts a name's pinyin form (no folded text holds a NUL)
 
 
-def _search_names(backend: Backend) -> list[tuple[Node, list[tuple[str, str]]]]:
+def _search_names(backend: Backend, spoken: bool = False) -> list[tuple[Node, list[tuple[str, str]]]]:
     """Every node with its names and their normalized forms, each cut to MAX_LABEL_CHARS: a
     search is at most MAX_INPUT_CHARS long, so nothing beyond can match, and a megabyte label
     must not be normalized and fuzzy-matched on every keystroke. A cut form ends in "…", which no
@@ -141,13 +141,15 @@ def _search_names(backend: Backend) -> list[tuple[Node, list[tuple[str, str]]]]:
     def forms(name: str) -> list[tuple[str, str]]:
         cut = name if len(name) <= MAX_LABEL_CHARS else name[:MAX_LABEL_CHARS]
         out = [(name, normalize(cut) + ("" if cut is name else "…"))]
-        if has_chinese(cut):   # its pinyin too, marked so that a search ranks it as a pinyin match
+        if spoken and has_chinese(cut):   # its pinyin too, marked so that a search ranks it as a pinyin match
             out.append((name, PINYIN_MARK + pinyin(cut)))
         return out
 
     def build():
         return [(node, [form for name in _names(node) for form in forms(name)]) for node in index(backend).values()]
 
+    if spoken:   # the pinyin forms are built on the first pinyin search, not before every other one
+        return backend.memo("nodes.search_names_pinyin", build)
     return backend.memo("nodes.search_names", build)
 
 
@@ -167,7 +169,7 @@ def search(backend: Backend, text: str, *, limit: int = 10, kinds: set[str] | No
         return []
     spoken = pinyin_query(text[:MAX_INPUT_CHARS])
     best: dict[str, Hit] = {}
-    for node, names in _search_names(backend):
+    for node, names in _search_names(backend, spoken=bool(spoken)):
         if kinds and node.kind not in kinds:
             continue
         for name, cand in names:
