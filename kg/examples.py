@@ -7,9 +7,10 @@ Each file starts with comment lines `# title: ...`, `# description: ...` and `# 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+
+from .textmatch import fold
 
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
 
@@ -55,19 +56,15 @@ def get(name: str) -> Example:
     raise KeyError(f"No example query {name!r}; `kg examples` lists them.")
 
 
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
-
-
 def search(found: list[Example], text: str) -> list[Example]:
     """The examples that hold every word of `text` in their title, description or query, in their
     order; "CQ 5" (or "cq5") names competency question 5 itself. All of them for an empty text."""
-    folded = re.sub(r"\bcq\s*(\d+)\b", r"cq\1", _fold(text))
+    folded = re.sub(r"\bcq\s*(\d+)\b", r"cq\1", fold(text))
     words = folded.split()
     numbers = {int(w[2:]) for w in words if re.fullmatch(r"cq\d+", w)}
     words = [w for w in words if not re.fullmatch(r"cq\d+", w)]
 
     def matches(ex: Example) -> bool:
-        haystack = _fold(" ".join([ex.name, ex.title, ex.description, ex.text]))
+        haystack = fold(" ".join([ex.name, ex.title, ex.description, ex.text]))
         return (not numbers or ex.question in numbers) and all(w in haystack for w in words)
     return [ex for ex in found if matches(ex)]

@@ -74,19 +74,26 @@ def pinyin_query(text: str) -> str | None:
     return joined if len(joined) >= 4 else None
 
 
-def matches(query: str, text: str) -> bool:
-    """Does a search for `query` find `text`: by the folded forms, or by the pinyin of its Chinese."""
-    folded = fold(query)
-    if folded and folded in fold(text):
-        return True
-    spoken = pinyin_query(query)
-    return bool(spoken) and spoken in pinyin(text)
+class Spoken:
+    """A text's pinyin, computed only when a pinyin search asks (`in`): a Chinese or English search
+    never pays for it."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __contains__(self, spoken: str) -> bool:
+        return spoken in pinyin(self.text)
 
 
-def finds(query: str, folded_text: str, spoken_text: str) -> bool:
-    """`matches` for a text already folded and turned into pinyin (searches over many texts)."""
+def finds(query: str, folded_text: str, spoken_text: "str | Spoken") -> bool:
+    """Does a search for `query` find a text given folded and as its pinyin (or a Spoken of it)."""
     folded = fold(query)
     if folded and folded in folded_text:
         return True
     spoken = pinyin_query(query)
     return bool(spoken) and spoken in spoken_text
+
+
+def matches(query: str, text: str) -> bool:
+    """Does a search for `query` find `text`: by the folded forms, or by the pinyin of its Chinese."""
+    return finds(query, fold(text), Spoken(text))

@@ -29,19 +29,9 @@ from .nodes import claims as _claims
 from .nodes import normalize as _normalize
 from .project import to_networkx
 from .results import guard_cell
+from .textmatch import Spoken as _Spoken
 from .textmatch import finds as _finds
-from .textmatch import pinyin as _pinyin
 
-
-class _Spoken:
-    """A text's pinyin, computed only if a search is pinyin (`in` asks for it): a Chinese or English
-    search never pays for it."""
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def __contains__(self, spoken: str) -> bool:
-        return spoken in _pinyin(self.text)
 from .vocab import PM, local_name
 
 # Colour per kind (Tableau 10), and the legend's order.
