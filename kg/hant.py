@@ -25,6 +25,8 @@ EXCEPTIONS: tuple[tuple[str, str, str], ...] = (
     ("多工", "多任務", "multi-task learning is 多任務學習; 多工 is an operating system's multitasking"),
     ("未登入詞", "未登錄詞", "an out-of-vocabulary word is 未登錄詞 (not recorded); 登入 is logging in"),
     ("殘差連線", "殘差連接", "a residual connection is 殘差連接; 連線 is a network connection"),
+    ("是隻能", "是只能", "只能 (can only) is the adverb 只; after 是 OpenCC reads it as the measure word 隻"),
+    ("多隻能", "多只能", "最多只能 (at most … can): the adverb 只; after 多 OpenCC reads it as the measure word 隻"),
 )
 
 
@@ -42,3 +44,49 @@ def to_hant(text: str) -> str:
     for wrong, right, _ in EXCEPTIONS:
         out = out.replace(wrong, right)
     return out
+
+
+_TWINS = None
+
+
+def retwin(turtle: str) -> str:
+    """Turtle text with every `"…"@zh-Hans , "…"@zh-Hant` pair's traditional literal rewritten as the
+    conversion of its simplified one (what tests/test_chinese_text.py requires): edit the simplified
+    text, then run `python -m kg.hant data/*.ttl`."""
+    import re
+
+    global _TWINS
+    if _TWINS is None:
+        lit = r'"((?:[^"\\\n]|\\.)*)"'
+        _TWINS = re.compile(lit + r"@zh-Hans(\s*,\s*)" + lit + r"@zh-Hant")
+
+    def unquote(text: str) -> str:
+        return re.sub(r"\\(.)", r"\1", text)
+
+    def quote(text: str) -> str:
+        return text.replace("\\", "\\\\").replace('"', '\\"')
+
+    return _TWINS.sub(lambda m: f'"{m.group(1)}"@zh-Hans{m.group(2)}"{quote(to_hant(unquote(m.group(1))))}"@zh-Hant',
+                      turtle)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import sys
+    from pathlib import Path
+
+    paths = [Path(p) for p in (sys.argv[1:] if argv is None else argv)]
+    if not paths:
+        print("usage: python -m kg.hant FILE.ttl ...   (rewrites each zh-Hant twin from its zh-Hans literal)",
+              file=sys.stderr)
+        return 2
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        new = retwin(text)
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+            print(f"{path}: traditional twins rewritten")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

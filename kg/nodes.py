@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from .backends import Backend
+from .language import DEFAULT, pick, spelling
 from .limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS, clip
 from .vocab import KINDS, PLM, PM, local_name, shorten
 
@@ -56,6 +57,10 @@ class Node:
     def label(self) -> str:
         return self.labels.get("en") or self.labels.get("") or self.identifier or self.id
 
+    def name(self, lang: str = DEFAULT) -> str:
+        """The node's label for a reader of `lang` (kg.language.pick), else its English label."""
+        return pick(self.labels, lang) or self.label
+
 
 @dataclass
 class Hit:
@@ -66,14 +71,6 @@ class Hit:
     matched: str
     score: float
 
-
-_LANGS = {"zh-hans": "zh-Hans", "zh-hant": "zh-Hant"}
-
-
-def _lang(tag: str | None) -> str:
-    """Oxigraph lower-cases language tags; give the Chinese ones back their usual spelling."""
-    tag = (tag or "").lower()
-    return _LANGS.get(tag, tag)
 
 
 def normalize(text: str) -> str:
@@ -112,9 +109,9 @@ def index(backend: Backend) -> dict[str, Node]:
             elif prop == "dcterms:identifier":
                 node.identifier = lit.value
             elif prop == "dcterms:title":
-                node.labels.setdefault(_lang(lit.lang), lit.value)
+                node.labels.setdefault(spelling(lit.lang), lit.value)
             elif prop in ("skos:prefLabel", "rdfs:label"):
-                node.labels.setdefault(_lang(lit.lang), lit.value)
+                node.labels.setdefault(spelling(lit.lang), lit.value)
         return nodes
 
     return backend.memo("nodes.index", build)
@@ -227,8 +224,12 @@ def resolve(backend: Backend, name: str) -> Node:
 @dataclass
 class Relation:
     predicate: str      # IRI
-    label: str          # how to read it from the described node
+    label: str          # how to read it from the described node, in English
     node: Node | None   # the node at the other end (None for a blank node)
+    labels: dict[str, str] = field(default_factory=dict)   # lang -> label (kg.language.LANGUAGES)
+
+    def name(self, lang: str = DEFAULT) -> str:
+        return pick(self.labels, lang) or self.label
 
 
 @dataclass
@@ -236,49 +237,63 @@ class ClaimRef:
     iri: str
     id: str
     section: str
-    text: str
+    text: str           # the English statement
     papers: list[tuple[str, str, str | None]] = field(default_factory=list)  # (iri, title, arXiv id)
+    texts: dict[str, str] = field(default_factory=dict)    # lang -> statement
+
+    def text_in(self, lang: str = DEFAULT) -> str:
+        return pick(self.texts, lang) or self.text
 
 
 @dataclass
 class Description:
     node: Node
-    definition: str | None
+    definition: str | None                 # in English
     facts: list[tuple[str, str]]          # (property, value) for literal-valued properties
     outgoing: list[Relation]
     incoming: list[Relation]
     claims: list[ClaimRef]                 # claims about the node
     contrasts: list[tuple[ClaimRef, ClaimRef]]
+    definitions: dict[str, str] = field(default_factory=dict)   # lang -> description
+
+    def definition_in(self, lang: str = DEFAULT) -> str | None:
+        return pick(self.definitions, lang) or self.definition
 
 
-def _property_labels(backend: Backend) -> dict[str, tuple[str, str]]:
+def _property_labels(backend: Backend) -> dict[str, dict[str, dict[str, str]]]:
+    """Per property, its labels read forwards and backwards: {iri: {"forward"|"inverse": {lang: label}}},
+    from the ontology's rdfs:label and plm:inverseLabel (the properties of other vocabularies the
+    graph uses are labelled there too)."""
+
     def build():
-        rows = backend.select(
-            "SELECT ?p ?l ?inv WHERE { ?p rdfs:label ?l OPTIONAL { ?p plm:inverseLabel ?inv } }"
-        ).rows
-        out = {p.value: (lab.value, inv.value if inv else f"is {lab.value} of") for p, lab, inv in rows}
-        std = {
-            "http://purl.org/dc/terms/creator": ("organisation", "created"),
-            "http://www.w3.org/2004/02/skos/core#inScheme": ("in scheme", "contains"),
-            "http://purl.org/dc/terms/isPartOf": ("is part of", "has part"),
-            "http://purl.org/spar/cito/cites": ("cites", "is cited by"),
-            "http://www.w3.org/ns/prov#wasDerivedFrom": ("derived from", "is the source of"),
-            "http://purl.org/dc/terms/source": ("source", "is the source of"),
-            "https://schema.org/url": ("web page", "is the web page of"),
-        }
-        for k, v in std.items():
-            out.setdefault(k, v)
+        out: dict[str, dict[str, dict[str, str]]] = {}
+        for p, prop, lab in backend.select(
+            "SELECT ?p ?q ?l WHERE { VALUES ?q { rdfs:label plm:inverseLabel } ?p ?q ?l FILTER(isIRI(?p)) }"
+        ).rows:
+            way = "forward" if prop.value.endswith("#label") else "inverse"
+            out.setdefault(p.value, {"forward": {}, "inverse": {}})[way].setdefault(spelling(lab.lang), lab.value)
         return out
 
     return backend.memo("nodes.property_labels", build)
 
 
-def property_label(backend: Backend, predicate: str, inverse: bool = False) -> str:
-    labels = _property_labels(backend).get(predicate)
-    if labels is None:
+def property_labels(backend: Backend, predicate: str, inverse: bool = False) -> dict[str, str]:
+    """A property's label in every language it has one ({lang: label}), read from its object's side
+    when `inverse`; a property the ontology does not label is named by its prefixed name."""
+    found = _property_labels(backend).get(predicate)
+    if found is None or not found["forward"]:
         name = shorten(predicate)
-        return f"is {name} of" if inverse else name
-    return labels[1] if inverse else labels[0]
+        return {"en": f"is {name} of" if inverse else name}
+    if not inverse:
+        return dict(found["forward"])
+    if found["inverse"]:
+        return dict(found["inverse"])
+    return {"en": f"is {pick(found['forward'], 'en')} of"}
+
+
+def property_label(backend: Backend, predicate: str, inverse: bool = False, lang: str = DEFAULT) -> str:
+    """A property's label for a reader of `lang` (see property_labels)."""
+    return pick(property_labels(backend, predicate, inverse), lang) or shorten(predicate)
 
 
 def claims(backend: Backend) -> dict[str, ClaimRef]:
@@ -291,7 +306,10 @@ def claims(backend: Backend) -> dict[str, ClaimRef]:
             "plm:section/dcterms:identifier ?sid }"
         ).rows
         for c, cid, sid, text in rows:
-            out[c.value] = ClaimRef(c.value, cid.value, sid.value, text.value)
+            ref = out.setdefault(c.value, ClaimRef(c.value, cid.value, sid.value, ""))
+            ref.texts.setdefault(spelling(text.lang), text.value)
+        for ref in out.values():
+            ref.text = pick(ref.texts, "en") or ""
         for c, w, title, arxiv in backend.select(
             "SELECT ?c ?w ?title ?arxiv WHERE { ?c a plm:Claim ; cito:cites ?w . ?w dcterms:title ?title "
             "OPTIONAL { ?w plm:arxivId ?arxiv } }"
@@ -315,7 +333,7 @@ def describe(backend: Backend, name: str) -> Description:
     iri = f"<{node.iri}>"
     out_rows = backend.select(f"SELECT ?p ?o WHERE {{ {iri} ?p ?o }}").rows
     in_rows = backend.select(f"SELECT ?s ?p WHERE {{ ?s ?p {iri} FILTER(isIRI(?s)) }}").rows
-    definition = None
+    definitions: dict[str, str] = {}
     facts, outgoing, incoming = [], [], []
     skip = {"http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "http://www.w3.org/2004/02/skos/core#prefLabel",
             "http://www.w3.org/2004/02/skos/core#altLabel", "http://www.w3.org/2004/02/skos/core#inScheme"}
@@ -323,17 +341,19 @@ def describe(backend: Backend, name: str) -> Description:
         if p.value in skip:
             continue
         if p.value in ("http://www.w3.org/2004/02/skos/core#definition", "https://schema.org/text"):
-            definition = o.value  # a concept's description, or a claim's statement
+            definitions.setdefault(spelling(o.lang), o.value)  # a concept's description, or a claim's statement
         elif o.kind == "literal":
             facts.append((property_label(backend, p.value), o.value + (f" @{o.lang}" if o.lang else "")))
         elif o.kind == "uri" and o.value in nodes:
-            outgoing.append(Relation(p.value, property_label(backend, p.value), nodes[o.value]))
+            outgoing.append(Relation(p.value, property_label(backend, p.value), nodes[o.value],
+                                     property_labels(backend, p.value)))
         elif o.kind == "uri":
             facts.append((property_label(backend, p.value), o.value))
     for s, p in in_rows:
         if p.value in skip or s.value not in nodes:
             continue
-        incoming.append(Relation(p.value, property_label(backend, p.value, inverse=True), nodes[s.value]))
+        incoming.append(Relation(p.value, property_label(backend, p.value, inverse=True), nodes[s.value],
+                                 property_labels(backend, p.value, inverse=True)))
     all_claims = claims(backend)
     about = backend.select(f"SELECT ?c WHERE {{ ?c plm:about {iri} }}").rows
     refs = sorted((all_claims[c.value] for (c,) in about if c.value in all_claims), key=claim_sort_key)
@@ -345,8 +365,8 @@ def describe(backend: Backend, name: str) -> Description:
     contrasts = [(all_claims[a.value], all_claims[b.value]) for a, b in contrast_rows
                  if a.value in all_claims and b.value in all_claims]
     order = lambda r: (r.label, r.node.label if r.node else "")  # noqa: E731
-    return Description(node, definition, sorted(facts), sorted(outgoing, key=order),
-                       sorted(incoming, key=order), refs, contrasts)
+    return Description(node, pick(definitions, "en"), sorted(facts), sorted(outgoing, key=order),
+                       sorted(incoming, key=order), refs, contrasts, definitions)
 
 
 def backed_relations(backend: Backend, claim: str) -> list[tuple[Node, str, Node]]:

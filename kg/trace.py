@@ -27,7 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .backends import Backend
-from .nodes import ClaimRef, Node, claim_sort_key, claims, index, property_label, resolve
+from .language import DEFAULT, pick
+from .nodes import ClaimRef, Node, claim_sort_key, claims, index, property_labels, resolve
 from .vocab import PLM
 
 HAS_WEAKNESS, ADDRESSES, EASES = PLM + "hasWeakness", PLM + "addresses", PLM + "eases"
@@ -51,9 +52,13 @@ class Hop:
     source: Node
     target: Node
     predicate: str   # the RDF property behind the hop
-    label: str       # how the hop reads from source to target
+    label: str       # how the hop reads from source to target, in English
     evidence: list[ClaimRef] = field(default_factory=list)
     evidence_kind: str = "backs"  # "backs": the claims back this relation; "related": claims about both ends
+    labels: dict[str, str] = field(default_factory=dict)   # lang -> how the hop reads
+
+    def name(self, lang: str = DEFAULT) -> str:
+        return pick(self.labels, lang) or self.label
 
 
 @dataclass
@@ -65,14 +70,14 @@ class Chain:
     def nodes(self) -> list[Node]:
         return [self.hops[0].source] + [h.target for h in self.hops] if self.hops else []
 
-    def text(self) -> str:
-        return " → ".join(n.label for n in self.nodes)
+    def text(self, lang: str = DEFAULT) -> str:
+        return " → ".join(n.name(lang) for n in self.nodes)
 
 
 @dataclass
 class _Edge:
     predicate: str
-    label: str
+    labels: dict[str, str]   # lang -> how the edge reads along its direction
     triple: tuple[str, str, str]
 
 
@@ -112,14 +117,14 @@ def reasoning_graph(backend: Backend):
         for s, p, o in rows:
             s, p, o = s.value, p.value, o.value
             if p == USED_BY and (s, o) in introduced:
-                g.add_edge(o, s, key="uses", edge=_Edge(p, property_label(backend, p, inverse=True), (s, p, o)))
+                g.add_edge(o, s, key="uses", edge=_Edge(p, property_labels(backend, p, inverse=True), (s, p, o)))
                 continue  # the introducedBy edge says it more precisely
             if REASONING_EDGES[p] == "forward":
-                g.add_edge(s, o, key=p, edge=_Edge(p, property_label(backend, p), (s, p, o)))
+                g.add_edge(s, o, key=p, edge=_Edge(p, property_labels(backend, p), (s, p, o)))
             else:
-                g.add_edge(o, s, key=p, edge=_Edge(p, property_label(backend, p, inverse=True), (s, p, o)))
+                g.add_edge(o, s, key=p, edge=_Edge(p, property_labels(backend, p, inverse=True), (s, p, o)))
             if p in PART_OF_MODEL:
-                g.add_edge(o, s, key="uses", edge=_Edge(p, property_label(backend, p, inverse=True), (s, p, o)))
+                g.add_edge(o, s, key="uses", edge=_Edge(p, property_labels(backend, p, inverse=True), (s, p, o)))
         return g
 
     return backend.memo("trace.graph", build)
@@ -159,7 +164,7 @@ def _hop(backend: Backend, u: str, v: str, edge: _Edge) -> Hop:
         backing = sorted(about.get(u, set()) & about.get(v, set()))
         kind = "related"
     refs = sorted((all_claims[c] for c in backing if c in all_claims), key=claim_sort_key)
-    return Hop(nodes[u], nodes[v], edge.predicate, edge.label, refs, kind)
+    return Hop(nodes[u], nodes[v], edge.predicate, pick(edge.labels, "en") or "", refs, kind, edge.labels)
 
 
 def _edge_rank(edge: _Edge) -> int:
@@ -294,27 +299,28 @@ def connections(backend: Backend, src: Node, dst: Node, *, limit: int = 10) -> l
         for x, y in zip(path, path[1:]):
             if g.has_edge(x, y):
                 p = next(iter(g.get_edge_data(x, y)))
-                edge = _Edge(p, property_label(backend, p), (x, p, y))
+                edge = _Edge(p, property_labels(backend, p), (x, p, y))
             else:
                 p = next(iter(g.get_edge_data(y, x)))
-                edge = _Edge(p, property_label(backend, p, inverse=True), (y, p, x))
+                edge = _Edge(p, property_labels(backend, p, inverse=True), (y, p, x))
             hops.append(_hop(backend, x, y, edge))
         out.append(Chain(hops, "connection"))
     return out
 
 
-def format_chain(chain: Chain, *, number: int | None = None, width: int = 100) -> str:
-    """A chain as text: the path on one line, then each hop with its evidence."""
+def format_chain(chain: Chain, *, number: int | None = None, width: int = 100, lang: str = DEFAULT) -> str:
+    """A chain as text: the path on one line, then each hop with its evidence; labels, relations and
+    claims in `lang` (the frame around them is English)."""
     import textwrap
 
     head = f"{number}. " if number is not None else ""
-    lines = [f"{head}{chain.text()}" + ("   (connection, not a fix chain)" if chain.kind == "connection" else "")]
+    lines = [f"{head}{chain.text(lang)}" + ("   (connection, not a fix chain)" if chain.kind == "connection" else "")]
     for i, hop in enumerate(chain.hops, 1):
-        lines.append(f"   {i}) {hop.source.label} —{hop.label}→ {hop.target.label}")
+        lines.append(f"   {i}) {hop.source.name(lang)} —{hop.name(lang)}→ {hop.target.name(lang)}")
         if not hop.evidence:
             lines.append("        (no claim of the survey backs this relation)")
         for ref in hop.evidence:
             tag = "" if hop.evidence_kind == "backs" else " (about both)"
-            text = f"{ref.id} [section {ref.section}]{tag}: {ref.text}"
+            text = f"{ref.id} [section {ref.section}]{tag}: {ref.text_in(lang)}"
             lines.extend(textwrap.wrap(text, width, initial_indent="        ", subsequent_indent="          "))
     return "\n".join(lines)

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from urllib.parse import quote as _quote
 
 from .backends import Backend
+from .language import DEFAULT as DEFAULT_LANG
+from .language import pick, spelling
 from .limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS, MAX_TEXT_CHARS, display_text
 from .nodes import Node, index
 from .nodes import claim_sort_key as _claim_sort_key
@@ -481,10 +483,14 @@ class DemoRef:
 class ClaimView:
     id: str
     iri: str
-    text: str
+    text: str                                   # in English
     papers: list[tuple[str, str, str | None]]   # (iri, title, arXiv id)
     entities: list[Node]
     demos: list[DemoRef]
+    texts: dict[str, str] = field(default_factory=dict)   # lang -> statement
+
+    def text_in(self, lang: str = DEFAULT_LANG) -> str:
+        return pick(self.texts, lang) or self.text
 
 
 @dataclass
@@ -492,13 +498,21 @@ class SectionView:
     id: str                       # "Q1" … "Q18", "future"
     iri: str
     position: int
-    label: str
+    label: str                    # in English
     question: dict[str, str]      # lang -> question ("en", "zh-Hans", "zh-Hant")
     claims: list[ClaimView]
+    labels: dict[str, str] = field(default_factory=dict)  # lang -> title
+    survey_heading: str = ""      # the survey's own words for the question (plm:surveyCitation)
 
     @property
     def node_id(self) -> str:
         return local_name(self.iri)
+
+    def name(self, lang: str = DEFAULT_LANG) -> str:
+        return pick(self.labels, lang) or self.label
+
+    def question_in(self, lang: str = DEFAULT_LANG) -> str:
+        return pick(self.question, lang) or ""
 
 
 _ARXIV_ID = _re.compile(r"^(\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(v\d+)?$", _re.I)
@@ -517,8 +531,6 @@ def sections(backend: Backend) -> list[SectionView]:
     demos that check them."""
 
     def build() -> list[SectionView]:
-        from .nodes import _lang
-
         nodes = index(backend)
         found: dict[str, SectionView] = {}
         for s, sid, pos in backend.select(
@@ -526,10 +538,14 @@ def sections(backend: Backend) -> list[SectionView]:
                 "OPTIONAL { ?s schema:position ?pos } }").rows:
             position = int(pos.value) if pos is not None and pos.value.lstrip("-").isdigit() else 10_000
             node = nodes.get(s.value) or Node(s.value)
-            found.setdefault(s.value, SectionView(sid.value, s.value, position, node.label, {}, []))
+            found.setdefault(s.value, SectionView(sid.value, s.value, position, node.label, {}, [],
+                                                  dict(node.labels)))
+        for s, h in backend.select("SELECT ?s ?h WHERE { ?s a plm:Section ; plm:surveyCitation ?h }").rows:
+            if s.value in found and not found[s.value].survey_heading:
+                found[s.value].survey_heading = h.value
         for s, q in backend.select("SELECT ?s ?q WHERE { ?s a plm:Section ; plm:question ?q }").rows:
             if s.value in found:
-                found[s.value].question.setdefault(_lang(q.lang) or "en", q.value)
+                found[s.value].question.setdefault(spelling(q.lang) or "en", q.value)
         about: dict[str, list[Node]] = {}
         for c, x in backend.select("SELECT ?c ?x WHERE { ?c a plm:Claim ; plm:about ?x FILTER(isIRI(?x)) }").rows:
             about.setdefault(c.value, []).append(nodes.get(x.value) or Node(x.value))
@@ -551,7 +567,8 @@ def sections(backend: Backend) -> list[SectionView]:
                 continue
             entities = sorted(about.get(ref.iri, []), key=lambda n: (n.label.casefold(), n.id))
             sec.claims.append(ClaimView(ref.id, ref.iri, ref.text, sorted(ref.papers, key=lambda p: p[1]),
-                                        entities, sorted(demos.get(ref.iri, []), key=lambda r: r.id)))
+                                        entities, sorted(demos.get(ref.iri, []), key=lambda r: r.id),
+                                        dict(ref.texts)))
         return sorted(found.values(), key=lambda s: (s.position, s.id))
 
     return backend.memo("views.sections", build)
@@ -572,7 +589,7 @@ def find_section(secs: list[SectionView], name: str | None) -> str | None:
 def _claim_text(claim: ClaimView) -> tuple[str, str]:
     """A claim's text as a search compares it (folded, and pinyin): its statement, its entities by
     every label and alias, its papers and demos."""
-    parts = [claim.id, claim.text] + [p[1] for p in claim.papers]
+    parts = [claim.id, claim.text, *claim.texts.values()] + [p[1] for p in claim.papers]
     parts += [name for n in claim.entities for name in [n.label, *n.labels.values(), *n.alt_labels]]
     parts += [d.title for d in claim.demos] + [d.id for d in claim.demos]
     text = " | ".join(p[:MAX_TEXT_CHARS] for p in parts)
@@ -592,10 +609,12 @@ def filter_sections(secs: list[SectionView], *, section: str | None = None, text
         if not query:
             out.append(sec)
             continue
-        question = " | ".join(p[:MAX_TEXT_CHARS] for p in [sec.id, sec.label, *sec.question.values()])
+        question = " | ".join(p[:MAX_TEXT_CHARS] for p in [sec.id, sec.label, *sec.labels.values(),
+                                                            *sec.question.values(), sec.survey_heading])
         asked = text[:MAX_INPUT_CHARS]
         kept = (sec.claims if _finds(asked, _normalize(question), _Spoken(question))
                 else [c for c in sec.claims if _finds(asked, *_claim_text(c))])
         if kept:
-            out.append(SectionView(sec.id, sec.iri, sec.position, sec.label, sec.question, kept))
+            out.append(SectionView(sec.id, sec.iri, sec.position, sec.label, sec.question, kept, sec.labels,
+                                   sec.survey_heading))
     return out

@@ -37,12 +37,16 @@ def english(kg, iri: str) -> str:
 
 
 @pytest.mark.parametrize("name", ALL_NAMES)
-def test_every_entity_of_the_survey_is_a_node_with_labels_and_a_description(kg, by_name, name):
+def test_every_entity_of_the_survey_is_a_node_with_labels_and_a_description_in_each_language(kg, by_name, name):
     assert name in by_name, f"no node labelled {name!r}"
     node = index(kg)[by_name[name]]
     assert {"en", "zh-Hans", "zh-Hant"} <= set(node.labels), node.labels
-    definition = objects(kg, node.iri, "http://www.w3.org/2004/02/skos/core#definition")
-    assert len(definition) == 1 and len(next(iter(definition))) >= 40
+    rows = kg.select(f"SELECT ?d WHERE {{ <{node.iri}> skos:definition ?d }}").rows
+    by_lang = {}
+    for (d,) in rows:
+        by_lang.setdefault((d.lang or "").lower(), []).append(d.value)
+    assert sorted(by_lang) == ["en", "zh-hans", "zh-hant"] and all(len(v) == 1 for v in by_lang.values())
+    assert len(by_lang["en"][0]) >= 40 and len(by_lang["zh-hans"][0]) >= 10
 
 
 @pytest.mark.parametrize("model", MODELS, ids=[m["name"] for m in MODELS])
@@ -94,7 +98,7 @@ def test_weaknesses_have_their_sufferers_and_fixes(kg, by_name, weakness):
     assert {by_name[n] for n in facts["eased_by"]} <= easers
 
 
-def test_all_120_claims_are_in_the_graph_with_id_section_and_text(kg):
+def test_all_120_claims_are_in_the_graph_with_id_section_and_text_in_each_language(kg):
     rows = kg.select(
         "SELECT ?id ?section ?text WHERE { ?c a plm:Claim ; dcterms:identifier ?id ; schema:text ?text ; "
         "plm:section/dcterms:identifier ?section }"
@@ -102,7 +106,12 @@ def test_all_120_claims_are_in_the_graph_with_id_section_and_text(kg):
     found = {r[0].value: r[1].value for r in rows}
     assert len(CLAIMS) == 120
     assert found == {cid: section for cid, section, _, _ in CLAIMS}
-    assert all(r[2].lang == "en" and len(r[2].value) > 20 for r in rows)
+    texts = {}
+    for cid, _, text in rows:
+        texts.setdefault(cid.value, []).append(((text.lang or "").lower(), len(text.value)))
+    for cid, found_texts in texts.items():
+        assert sorted(lang for lang, _ in found_texts) == ["en", "zh-hans", "zh-hant"], cid
+        assert all(n > (20 if lang == "en" else 6) for lang, n in found_texts), cid
 
 
 @pytest.mark.parametrize("cid,section,about,checkable", CLAIMS, ids=[c[0] for c in CLAIMS])

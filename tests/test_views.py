@@ -177,7 +177,9 @@ def test_find_and_filter_sections(kg):
     assert {"Q17.6", "Q17.7"} <= {c.id for c in shown}
     for c in shown:
         assert "two-stream" in " ".join([c.text, *(n.label for n in c.entities), *(d.title for d in c.demos)]).casefold()
-    assert len(views.filter_sections(secs, text="为何如此有效")[0].claims) == 8  # Q17's Chinese question
+    assert len(views.filter_sections(secs, text="缺少目标位置信息")[0].claims) == 8  # Q17's Chinese question
+    assert len(views.filter_sections(secs, text="為何如此有效")[0].claims) == 8    # the survey's heading, traditional
+    assert {"Q3", "Q16", "Q17"} <= {s.id for s in views.filter_sections(secs, text="排列语言模型")}   # claim text in Chinese
     assert views.filter_sections(secs, text="no such words anywhere") == []
 
 
