@@ -23,7 +23,9 @@ from pathlib import Path
 
 from . import examples as examples_mod
 from .backends import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, ENDPOINT_ENV, QueryError, open_backend
-from .limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS, clip, visible
+from .language import ENV as LANG_ENV
+from .language import LANGUAGES, from_environment, from_tag
+from .limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS, clip, fill, visible
 from .results import AskResult, GraphResult, SelectResult, to_csv, to_json, to_ntriples, to_table, to_tsv, to_xml
 from .safety import MAX_QUERY_CHARS
 from .store import GraphSyntaxError
@@ -41,7 +43,9 @@ EPILOG = """examples:
   kg verify                            run every claim check; write verification/results.trig and report.md
 
 Prefixes plm:, pm:, skos:, dcterms:, schema:, prov:, cito:, rdf:, rdfs:, owl:, xsd: are declared
-in every query. Set $PLM_MAP_ENDPOINT (or pass --endpoint) to read a SPARQL endpoint instead."""
+in every query. Set $PLM_MAP_ENDPOINT (or pass --endpoint) to read a SPARQL endpoint instead.
+Labels, descriptions, relations and claims are printed in English unless --lang (or $PLM_MAP_LANG)
+says zh-Hans (简体中文) or zh-Hant (繁體中文): kg --lang zh-Hans trace BERT."""
 
 
 class CliError(Exception):
@@ -72,6 +76,14 @@ def seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(
             f"give a number of seconds above 0 and at most {MAX_TIMEOUT:g}, not {_quoted(text)}")
     return value
+
+
+def language(text: str) -> str:
+    """argparse type of --lang: en, zh-Hans or zh-Hant (any case; a locale such as zh-CN or zh_TW works too)."""
+    lang = from_tag(text)
+    if lang is None:
+        raise argparse.ArgumentTypeError(f"use one of {', '.join(LANGUAGES)}, not {_quoted(text)}")
+    return lang
 
 
 def whole(low: int, high: int):
@@ -198,14 +210,22 @@ def cmd_trace(args, backend) -> int:
     else:
         chains = fixes(backend, args.source, inherited=args.inherited)
     if args.json:
-        _write(args, _json([_chain_json(c) for c in chains]))
+        _write(args, _json([_chain_json(c, args.lang) for c in chains]))
         return 0 if chains else 1
     if not chains:
         what = f"between {args.source} and {args.target}" if args.target else f"from {args.source}"
         _warn(f"No chain {what}.")
         return 1
-    _say("\n\n".join(format_chain(_bounded(c), number=i) for i, c in enumerate(chains, 1)))
+    _say("\n\n".join(format_chain(_bounded(c), number=i, lang=args.lang) for i, c in enumerate(chains, 1)))
     return 0
+
+
+def _pad(text: str, width: int) -> str:
+    """`text` padded to `width` terminal columns (a Chinese character takes two)."""
+    from unicodedata import east_asian_width
+
+    used = sum(2 if east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - used)
 
 
 def _bounded(chain):
@@ -217,19 +237,23 @@ def _bounded(chain):
                        identifier=clip(n.identifier, MAX_LABEL_CHARS) if n.identifier else n.identifier)
 
     hops = [replace(h, source=node(h.source), target=node(h.target), label=clip(h.label, MAX_LABEL_CHARS),
+                    labels={k: clip(v, MAX_LABEL_CHARS) for k, v in h.labels.items()},
                     evidence=[replace(r, id=clip(r.id, MAX_LABEL_CHARS), section=clip(r.section, MAX_LABEL_CHARS),
-                                      text=clip(r.text)) for r in h.evidence])
+                                      text=clip(r.text), texts={k: clip(v) for k, v in r.texts.items()})
+                              for r in h.evidence])
             for h in chain.hops]
     return replace(chain, hops=hops)
 
 
-def _chain_json(chain) -> dict:
+def _chain_json(chain, lang: str = "en") -> dict:
     return {
         "kind": chain.kind,
+        "lang": lang,
         "path": [n.id for n in chain.nodes],
+        "labels": [n.name(lang) for n in chain.nodes],
         "hops": [
-            {"from": h.source.id, "relation": h.label, "to": h.target.id, "evidence_kind": h.evidence_kind,
-             "evidence": [{"claim": r.id, "section": r.section, "text": r.text} for r in h.evidence]}
+            {"from": h.source.id, "relation": h.name(lang), "to": h.target.id, "evidence_kind": h.evidence_kind,
+             "evidence": [{"claim": r.id, "section": r.section, "text": r.text_in(lang)} for r in h.evidence]}
             for h in chain.hops
         ],
     }
@@ -238,27 +262,30 @@ def _chain_json(chain) -> dict:
 def cmd_show(args, backend) -> int:
     from .nodes import describe
 
-    d = describe(backend, args.node)
-    node = d.node
+    d = describe(backend, args.node, lang=args.lang)
+    node, lang = d.node, args.lang
     if args.json:
         _write(args, _json({
-            "iri": node.iri, "id": node.id, "kinds": node.kinds, "labels": node.labels,
-            "alt_labels": node.alt_labels, "definition": d.definition, "facts": d.facts,
-            "outgoing": [{"relation": r.label, "node": r.node.id} for r in d.outgoing],
-            "incoming": [{"relation": r.label, "node": r.node.id} for r in d.incoming],
-            "claims": [{"id": c.id, "section": c.section, "text": c.text} for c in d.claims],
+            "iri": node.iri, "id": node.id, "kinds": node.kinds, "lang": lang, "label": node.name(lang),
+            "labels": node.labels, "alt_labels": node.alt_labels, "definition": d.definition_in(lang),
+            "definitions": d.definitions, "facts": d.facts,
+            "outgoing": [{"relation": r.name(lang), "node": r.node.id} for r in d.outgoing],
+            "incoming": [{"relation": r.name(lang), "node": r.node.id} for r in d.incoming],
+            "claims": [{"id": c.id, "section": c.section, "text": c.text_in(lang)} for c in d.claims],
         }))
         return 0
-    wrap = lambda text, ind="  ": textwrap.fill(text, 100, initial_indent=ind, subsequent_indent=ind)  # noqa: E731
+    wrap = lambda text, ind="  ": fill(text, 100, indent=ind)  # noqa: E731
     short = lambda text: clip(text, MAX_LABEL_CHARS)  # noqa: E731
-    zh = " / ".join(short(node.labels[k]) for k in ("zh-Hans", "zh-Hant") if k in node.labels)
-    _say(f"{short(node.label)}" + (f"   {zh}" if zh else "") + f"   [{', '.join(node.kinds) or 'resource'}]")
+    title = node.name(lang)
+    others = [node.labels[k] for k in ("en", "zh-Hans", "zh-Hant") if k in node.labels and node.labels[k] != title]
+    also = " / ".join(short(o) for o in dict.fromkeys(others))
+    _say(f"{short(title)}" + (f"   {also}" if also else "") + f"   [{', '.join(node.kinds) or 'resource'}]")
     _say(f"  {clip(node.iri)}")
     if node.alt_labels:
         _say(wrap(clip("also: " + ", ".join(short(a) for a in node.alt_labels))))
-    if d.definition:
+    if d.definition_in(lang):
         _say()
-        _say(wrap(clip(d.definition)))
+        _say(wrap(clip(d.definition_in(lang))))
     if d.facts:
         _say("\nFacts")
         for prop, value in d.facts:
@@ -267,11 +294,11 @@ def cmd_show(args, backend) -> int:
         if rels:
             _say(f"\n{title}")
             for r in rels:
-                _say(f"  {short(r.label):<28} {short(r.node.label)} ({short(r.node.id)})")
+                _say(f"  {_pad(short(r.name(lang)), 28)} {short(r.node.name(lang))} ({short(r.node.id)})")
     if d.claims:
         _say("\nClaims about it")
         for c in d.claims:
-            _say(wrap(f"{short(c.id)} [{short(c.section)}] {clip(c.text)}"))
+            _say(wrap(f"{short(c.id)} [{short(c.section)}] {clip(c.text_in(lang))}"))
     if d.contrasts:
         _say("\nContrasting claims")
         for a, b in d.contrasts:
@@ -280,7 +307,7 @@ def cmd_show(args, backend) -> int:
 
 
 def cmd_search(args, backend) -> int:
-    from .nodes import search
+    from .nodes import index, normalize, search
 
     if len(args.text) > MAX_INPUT_CHARS:
         _warn(f"kg: note: the search has {len(args.text):,} characters; only the first {MAX_INPUT_CHARS:,} are used")
@@ -288,9 +315,12 @@ def cmd_search(args, backend) -> int:
     if not hits:
         _warn(f"Nothing matches {clip(args.text, MAX_INPUT_CHARS)!r}.")
         return 1
+    nodes = index(backend)
     for h in hits:
-        match = f"  (matched {clip(h.matched, 80)!r})" if h.matched != h.label else ""
-        _say(f"{h.score:5.1f}  {h.kind:<12} {clip(h.id, 80):<40} {clip(h.label, MAX_LABEL_CHARS)}{match}")
+        label = nodes[h.iri].name(args.lang) if h.iri in nodes else h.label
+        same = normalize(h.matched) in (normalize(h.label), normalize(label))   # the label, in either script
+        match = "" if same else f"  (matched {clip(h.matched, 80)!r})"
+        _say(f"{h.score:5.1f}  {h.kind:<12} {clip(h.id, 80):<40} {clip(label, MAX_LABEL_CHARS)}{match}")
     return 0
 
 
@@ -467,10 +497,14 @@ def cmd_verify(args, backend) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     endpoint_help = f"read this SPARQL 1.1 endpoint instead of the embedded graph (or set ${ENDPOINT_ENV})"
+    lang_help = (f"language of labels, descriptions, relations and claims: {', '.join(LANGUAGES)} "
+                 f"(default: ${LANG_ENV} or en)")
     top = argparse.ArgumentParser(add_help=False)
     top.add_argument("--endpoint", metavar="URL", help=endpoint_help)
-    common = argparse.ArgumentParser(add_help=False)  # the same option after the command name
+    top.add_argument("--lang", type=language, metavar="LANG", help=lang_help)
+    common = argparse.ArgumentParser(add_help=False)  # the same options after the command name
     common.add_argument("--endpoint", metavar="URL", help=endpoint_help, default=argparse.SUPPRESS)
+    common.add_argument("--lang", type=language, metavar="LANG", help=lang_help, default=argparse.SUPPRESS)
     parser = argparse.ArgumentParser(
         prog="kg", description="An executable map of pre-trained language models (ELMo → GPT → BERT → XLNet): "
         "the survey as a knowledge graph you can query, search and trace.",
@@ -589,6 +623,12 @@ def _main(argv: list[str] | None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra and not getattr(args, "takes_extra", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.lang is None:
+        try:
+            args.lang = from_environment()
+        except ValueError as e:
+            _warn(f"kg: error: {e}")
+            return 1
     if getattr(args, "local", False):  # demo commands do not read the graph
         from mechanisms import ParamError
 

@@ -326,8 +326,9 @@ def claim_sort_key(ref: ClaimRef) -> tuple:
     return (section == "F", int(section[1:]) if section[1:].isdigit() else 0, int(number or 0))
 
 
-def describe(backend: Backend, name: str) -> Description:
-    """A node's labels, description, facts, relations both ways and the claims about it."""
+def describe(backend: Backend, name: str, *, lang: str = DEFAULT) -> Description:
+    """A node's labels, description, facts, relations both ways and the claims about it (the facts'
+    property names in `lang`; everything else carries every language)."""
     node = resolve(backend, name)
     nodes = index(backend)
     iri = f"<{node.iri}>"
@@ -343,12 +344,12 @@ def describe(backend: Backend, name: str) -> Description:
         if p.value in ("http://www.w3.org/2004/02/skos/core#definition", "https://schema.org/text"):
             definitions.setdefault(spelling(o.lang), o.value)  # a concept's description, or a claim's statement
         elif o.kind == "literal":
-            facts.append((property_label(backend, p.value), o.value + (f" @{o.lang}" if o.lang else "")))
+            facts.append((property_label(backend, p.value, lang=lang), o.value + (f" @{o.lang}" if o.lang else "")))
         elif o.kind == "uri" and o.value in nodes:
             outgoing.append(Relation(p.value, property_label(backend, p.value), nodes[o.value],
                                      property_labels(backend, p.value)))
         elif o.kind == "uri":
-            facts.append((property_label(backend, p.value), o.value))
+            facts.append((property_label(backend, p.value, lang=lang), o.value))
     for s, p in in_rows:
         if p.value in skip or s.value not in nodes:
             continue

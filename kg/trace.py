@@ -311,7 +311,7 @@ def connections(backend: Backend, src: Node, dst: Node, *, limit: int = 10) -> l
 def format_chain(chain: Chain, *, number: int | None = None, width: int = 100, lang: str = DEFAULT) -> str:
     """A chain as text: the path on one line, then each hop with its evidence; labels, relations and
     claims in `lang` (the frame around them is English)."""
-    import textwrap
+    from .limits import fill
 
     head = f"{number}. " if number is not None else ""
     lines = [f"{head}{chain.text(lang)}" + ("   (connection, not a fix chain)" if chain.kind == "connection" else "")]
@@ -322,5 +322,5 @@ def format_chain(chain: Chain, *, number: int | None = None, width: int = 100, l
         for ref in hop.evidence:
             tag = "" if hop.evidence_kind == "backs" else " (about both)"
             text = f"{ref.id} [section {ref.section}]{tag}: {ref.text_in(lang)}"
-            lines.extend(textwrap.wrap(text, width, initial_indent="        ", subsequent_indent="          "))
+            lines.append(fill(text, width, indent="        ", subsequent="          "))
     return "\n".join(lines)
