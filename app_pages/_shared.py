@@ -14,8 +14,7 @@ import re
 
 import streamlit as st
 
-from app_pages.i18n import language, messages, t
-from kg.hant import to_hant
+from app_pages.i18n import language, messages, t, with_language
 from kg import open_backend
 from kg.limits import MAX_INPUT_CHARS, MAX_TEXT_CHARS, clip, display_text, visible
 from kg.nodes import Node, index
@@ -72,15 +71,20 @@ def kind_name(kind: str) -> str:
 
 
 def node_label(node: Node) -> str:
-    """A node's label in the interface's language: its Chinese label on a Chinese page when it has one
-    (a traditional page converts the simplified label, so the page reads one way), else English."""
-    lang = language()
-    if lang == "en":
-        return node.label
-    simplified = node.labels.get("zh-Hans")
-    if simplified:
-        return simplified if lang == "zh-Hans" else to_hant(simplified)
-    return node.labels.get(lang) or node.label
+    """A node's label in the interface's language (kg.language.pick: a traditional page converts the
+    simplified label when the graph has no traditional one), else English."""
+    return node.name(language())
+
+
+def demo_title(demo, lang: str | None = None) -> str:
+    """A demo's title (a registry entry or a kg.views.DemoRef) in the interface's language: its
+    Chinese title on a Chinese page (converted on a traditional one), else its English one."""
+    lang = lang or language()
+    if lang != "en" and getattr(demo, "title_zh", ""):
+        from kg.hant import to_hant
+
+        return demo.title_zh if lang == "zh-Hans" else to_hant(demo.title_zh)
+    return demo.title
 
 
 def option_label(node: Node) -> str:
@@ -105,8 +109,8 @@ def esc(text: object, limit: int = MAX_TEXT_CHARS) -> str:
 
 def node_link(node: Node, *, label: str | None = None, key: str | None = None) -> None:
     """A link to the node's page in this session (its permalink is /node?node=<id>)."""
-    st.page_link(NODE_PAGE, label=esc(label or node.label, 120), query_params={"node": node.id},
-                 help=esc(f"{node.kind}: {node.id}"))
+    st.page_link(NODE_PAGE, label=esc(label or node_label(node), 120), query_params=with_language({"node": node.id}),
+                 help=esc(f"{kind_name(node.kind)}: {node.id}"))
 
 
 def node_href(node_id: str) -> str:
@@ -196,7 +200,9 @@ def demo_runner(demo, key: str) -> None:
     """
     from mechanisms import ParamError, runner
 
-    st.markdown(f"**{esc(demo.title)}**  \n{esc(demo.title_zh)}")
+    first = demo_title(demo)
+    second = demo.title if first != demo.title else demo_title(demo, "zh-Hans")
+    st.markdown(f"**{esc(first)}**" + (f"  \n{esc(second)}" if second and second != first else ""))
     if demo.summary:
         st.caption(esc(demo.summary))
     values = {}

@@ -5,19 +5,24 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._shared import backend, capped
-from app_pages.i18n import t
+from app_pages.i18n import language, t
 from kg.limits import MAX_INPUT_CHARS, MAX_TEXT_CHARS, display_text
-from kg.views import (COMPARE_COLUMNS, COMPARE_FILTERS, compare_csv, compare_json, compare_options,
-                      compare_records, compare_rows, filter_compare)
+from kg.views import (COMPARE_COLUMNS, COMPARE_FILTERS, compare_csv, compare_json, compare_option_names,
+                      compare_options, compare_records, compare_rows, filter_compare)
 
 
 def column_title(column: str) -> str:
-    """The title of a column of kg.views.COMPARE_COLUMNS (a filter's label too), in the interface's language."""
+    """The title of a column of kg.views.COMPARE_COLUMNS (a filter's label too), in the interface's language
+    (on a Chinese page the second name column holds the English name)."""
+    if column == "model_zh" and lang != "en":
+        return t("compare.column_model_en")
     return t(f"compare.column_{column}")
 
 
+lang = language()
 rows = compare_rows(backend())
 options = compare_options(rows)
+option_names = compare_option_names(rows, lang)   # built in the run: a picker reads its labels later
 years = [r["year"] for r in rows if r["year"] is not None]
 
 st.title(t("compare.title"))
@@ -29,7 +34,8 @@ with st.container(border=True):
     for i, key in enumerate(COMPARE_FILTERS):
         with cols[i % 3]:
             chosen[key] = st.multiselect(column_title(key), options[key], key=f"compare-{key}",
-                                         placeholder=t("compare.any"), format_func=lambda v: display_text(v, 80))
+                                         placeholder=t("compare.any"),
+                                         format_func=lambda v: display_text(option_names.get(v, v), 80))
     with cols[2]:
         span = st.slider(t("compare.years"), min(years), max(years), (min(years), max(years)), key="compare-years")
     text = st.text_input(t("compare.search"), key="compare-search", max_chars=MAX_INPUT_CHARS,
@@ -38,7 +44,7 @@ text = capped(text, t("shared.what_search"))
 
 shown = filter_compare(rows, text=text, years=span, **chosen)
 st.caption(t("compare.counts", shown=len(shown), total=len(rows)))
-frame = pd.DataFrame(compare_records(shown, limit=MAX_TEXT_CHARS), columns=list(COMPARE_COLUMNS))
+frame = pd.DataFrame(compare_records(shown, limit=MAX_TEXT_CHARS, lang=lang), columns=list(COMPARE_COLUMNS))
 WIDE = {"model": "medium", "objective": "medium", "organisation": "medium", "mechanisms": "large",
         "weaknesses": "large", "improves_on": "medium"}
 config = {key: st.column_config.TextColumn(column_title(key), width=WIDE.get(key)) for key in COMPARE_COLUMNS}

@@ -8,24 +8,25 @@ once per graph and filter set (kg.views.layout, cached here) and the browser onl
 import streamlit as st
 
 from app_pages._components import graph, view_key
-from app_pages._shared import (NODE_PAGE, TRACE_PAGE, backend, capped, esc, graph_name, kind_badge, kind_name, nodes,
-                               option_label)
+from app_pages._shared import (NODE_PAGE, TRACE_PAGE, backend, capped, esc, graph_name, kind_badge, kind_name, node_label,
+                               nodes, option_label)
 from app_pages.graph_state import DEPTHS, GraphState, from_params, to_params
-from app_pages.i18n import t, with_language
+from app_pages.i18n import language, t, with_language
 from kg.limits import MAX_INPUT_CHARS, clip, display_text
 from kg.nodes import describe, search
-from kg.views import FILTER_KINDS, graph_view, relation_labels, sections
+from kg.views import FILTER_KINDS, graph_view, relation_labels, relation_names, sections
 from kg.vocab import PM
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def view(graph: str, kinds: tuple, relations: tuple | None, section: str | None, direction: str | None,
-         center: str | None, depth: int, expand: tuple = (), include: tuple = ()):
-    """The drawn view (its layout included) for one graph and one set of filters; `graph` names the
-    graph read, so that another graph (PLM_MAP_GRAPH, an endpoint) never gets this one's view."""
+         center: str | None, depth: int, expand: tuple = (), include: tuple = (), lang: str = "en"):
+    """The drawn view (its layout included) for one graph, one set of filters and one language;
+    `graph` names the graph read, so that another graph (PLM_MAP_GRAPH, an endpoint) never gets this
+    one's view."""
     return graph_view(backend(), kinds=kinds, relations=list(relations) if relations else None,
                       section=section, direction=direction, center=center, depth=depth, expand=expand,
-                      include=include)
+                      include=include, lang=lang)
 
 
 all_nodes = nodes()
@@ -33,6 +34,8 @@ by_id = {n.id: n for n in all_nodes.values()}
 survey_sections = {s.id: s for s in sections(backend())}
 directions = {n.id.removeprefix("direction-"): n for n in all_nodes.values() if n.kind == "direction"}
 relations_known = relation_labels(backend())
+lang = language()
+relations_shown = relation_names(backend(), lang)   # English label (the address's) -> this language's
 
 # The address is the state. This page writes it after every run; an address it did not write (a fresh
 # load, a pasted link, a link from another page) is adopted: the widgets are set from it.
@@ -56,11 +59,14 @@ for name, value, why in state.problems:
     st.warning(t("graph.bad_param", name=esc(name), value=esc(value, 80), why=esc(why)), icon=":material/link_off:")
 
 
+# A picker reads its options' labels after the run, so they are built here, in the page's language.
+section_titles = {None: t("graph.any_section")} | {
+    sid: display_text(f"{sid} · {sec.question_in(lang) or sec.name(lang)}", 90) for sid, sec in survey_sections.items()}
+direction_names = {None: t("graph.any_direction")} | {d: display_text(node_label(n), 60) for d, n in directions.items()}
+
+
 def section_title(sid: str | None) -> str:
-    if sid is None:
-        return t("graph.any_section")
-    sec = survey_sections[sid]
-    return display_text(f"{sid} · {sec.question.get('en') or sec.label}", 90)
+    return section_titles.get(sid, sid or "")
 
 
 # The containers in reading order; they are filled below, the map first, so that the browser starts
@@ -93,7 +99,7 @@ st.session_state["g_written"] = written
 
 iri = (lambda i: PM + i if i else None)
 v = view(graph_name(), state.kinds, state.relations or None, state.section, state.direction, iri(state.center),
-         state.depth, tuple(iri(e) for e in state.expand), (iri(state.focus),) if state.focus else ())
+         state.depth, tuple(iri(e) for e in state.expand), (iri(state.focus),) if state.focus else (), lang)
 drawn_ids = {n["id"] for n in v.nodes}
 
 with left:
@@ -102,8 +108,10 @@ with left:
     if not v.nodes:
         st.info(t("graph.empty"))
     else:
-        found = [{"id": h.id, "label": clip(h.label, 60), "kind": h.kind,
-                  "matched": clip(h.matched, 40) if h.matched != h.label else "",
+        found = [{"id": h.id, "label": clip(node_label(by_id[h.id]) if h.id in by_id else h.label, 60),
+                  "kind": h.kind,
+                  "matched": clip(h.matched, 40) if h.matched not in (h.label, by_id[h.id].name(lang) if h.id in by_id
+                                                                        else h.label) else "",
                   "outside": h.id not in drawn_ids} for h in hits]
         events = graph(v.nodes, v.edges, key="main_graph", height=610, selected=state.focus,
                        layout_key=view_key(graph_name(), state.kinds, state.relations, state.section,
@@ -123,9 +131,10 @@ with top_left:
     kinds_now = st.session_state.get("g_kinds") or []
     kinds_shown = {k: kind_name(k) for k in FILTER_KINDS}   # built in the run (a picker's labels are read later)
     summary = t("graph.filters_summary", kinds=", ".join(kinds_shown.get(k, k) for k in kinds_now) or "—",
-                relations=(", ".join(st.session_state.get("g_relations") or []) or t("graph.all_relations")),
+                relations=(", ".join(relations_shown.get(r, r) for r in st.session_state.get("g_relations") or [])
+                           or t("graph.all_relations")),
                 section=section_title(st.session_state.get("g_section")).split(" · ")[0],
-                direction=st.session_state.get("g_direction") or t("graph.any_direction"))
+                direction=direction_names.get(st.session_state.get("g_direction"), t("graph.any_direction")))
     # The filters' widgets are drawn only while their expander is open (the page's first paint then waits
     # for no picker), so their values are kept in the session across the runs that do not draw them.
     for name in FILTER_KEYS:
@@ -137,16 +146,17 @@ with top_left:
         with filters:
             c1, c2 = st.columns(2)
             c1.multiselect(t("graph.kinds"), FILTER_KINDS, key="g_kinds", format_func=kinds_shown.get)
-            c2.multiselect(t("graph.relations"), relations_known, key="g_relations", placeholder=t("graph.all_relations"))
+            c2.multiselect(t("graph.relations"), relations_known, key="g_relations", placeholder=t("graph.all_relations"),
+                           format_func=lambda r: relations_shown.get(r, r))
             c3, c4 = st.columns(2)
             c3.selectbox(t("graph.section"), [None, *survey_sections], key="g_section", format_func=section_title)
             c4.selectbox(t("graph.direction"), [None, *sorted(directions)], key="g_direction",
-                         format_func=lambda d: t("graph.any_direction") if d is None else display_text(d, 60))
+                         format_func=lambda d: direction_names.get(d, d or ""))
             c5, c6, c7 = st.columns([3, 2, 1], vertical_alignment="bottom")
             centre_choices = [None] + sorted({c for c in (st.session_state.get("g_center"), st.session_state.get("g_focus"))
                                               if c in by_id}, key=lambda i: by_id[i].label.casefold())
-            c5.selectbox(t("graph.center"), centre_choices, key="g_center",
-                         format_func=lambda i: t("graph.no_center") if i is None else option_label(by_id[i]))
+            centre_names = {None: t("graph.no_center")} | {i: option_label(by_id[i]) for i in centre_choices if i}
+            c5.selectbox(t("graph.center"), centre_choices, key="g_center", format_func=centre_names.get)
             c6.select_slider(t("graph.depth"), DEPTHS, key="g_depth", disabled=st.session_state.get("g_center") is None)
             c7.button(t("graph.reset"), on_click=adopt, args=(GraphState(),), icon=":material/restart_alt:")
 
@@ -155,10 +165,11 @@ with right:
     if node is None:
         st.caption(t("graph.nothing_selected"))
     else:
-        zh = node.labels.get("zh-Hans")
-        st.markdown(f"**{esc(node.label, 120)}**  \n" + kind_badge(node.kind)
-                    + (f" {esc(zh, 60)}" if zh and zh != node.label else ""))
-        definition = describe(backend(), node.id).definition
+        shown = node_label(node)
+        other = node.label if shown != node.label else node.labels.get("zh-Hans")
+        st.markdown(f"**{esc(shown, 120)}**  \n" + kind_badge(node.kind)
+                    + (f" {esc(other, 60)}" if other and other != shown else ""))
+        definition = describe(backend(), node.id).definition_in(lang)
         if definition:
             st.caption(esc(definition, 280))
         degree = sum(1 for e in v.edges if node.id in (e["from"], e["to"]))

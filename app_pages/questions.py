@@ -7,14 +7,15 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from app_pages._shared import NODE_PAGE, backend, capped, esc, node_link, nodes
-from app_pages.i18n import t
+from app_pages._shared import NODE_PAGE, backend, capped, demo_title, esc, node_link, nodes
+from app_pages.i18n import language, t, with_language
 from kg.limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS, display_text
 from kg.views import arxiv_url, filter_sections, find_section, sections
 
 ALL = "all"
 SECTION_KEY, SEARCH_KEY, PARAM_SEEN = "questions-section", "questions-search", "questions-param-seen"
 
+lang = language()
 secs = sections(backend())
 by_id = {s.id: s for s in secs}
 index = nodes()
@@ -39,7 +40,7 @@ if param is not None and st.session_state.get(PARAM_SEEN) != param:
 left, right = st.columns([2, 3])
 with left:
     # the options' text is made in this run, not by format_func when called (AppTest calls it outside the run)
-    titles = {ALL: t("questions.all_sections")} | {i: display_text(s.label, 80) for i, s in by_id.items()}
+    titles = {ALL: t("questions.all_sections")} | {i: display_text(s.name(lang), 80) for i, s in by_id.items()}
     choice = st.selectbox(t("questions.section"), list(titles), key=SECTION_KEY, format_func=titles.get)
 with right:
     text = st.text_input(t("questions.search"), key=SEARCH_KEY, max_chars=MAX_INPUT_CHARS,
@@ -59,18 +60,22 @@ if not shown:
 
 open_claims = choice != ALL or bool(text.strip())
 for sec in shown:
-    st.subheader(esc(sec.label, MAX_LABEL_CHARS), anchor="section-" + re.sub(r"[^\w-]", "-", sec.id[:40]))
-    st.markdown(f"**{esc(sec.question.get('en', ''))}**")
-    if sec.question.get("zh-Hans"):
-        st.markdown(esc(sec.question["zh-Hans"]),
-                    help=t("questions.traditional", question=esc(sec.question["zh-Hant"]))
-                    if sec.question.get("zh-Hant") else None)
+    st.subheader(esc(sec.name(lang), MAX_LABEL_CHARS), anchor="section-" + re.sub(r"[^\w-]", "-", sec.id[:40]))
+    # the question in the page's language, then in the other (English on a Chinese page, and the reverse),
+    # with the survey's own heading in its tooltip
+    other = "en" if lang != "en" else "zh-Hans"
+    st.markdown(f"**{esc(sec.question_in(lang))}**")
+    if sec.question_in(other) and sec.question_in(other) != sec.question_in(lang):
+        st.markdown(esc(sec.question_in(other)),
+                    help=t("questions.survey_heading", heading=esc(sec.survey_heading)) if sec.survey_heading else None)
     with st.expander(t("questions.claims_of", count=len(sec.claims), section=esc(sec.id, 40)), expanded=open_claims):
         if sec.iri in index:
             node_link(index[sec.iri], label=t("questions.section_in_graph", section=sec.id))  # node_link escapes it
         for claim in sec.claims:
             with st.container(border=True):
-                st.markdown(f"**{esc(claim.id)}** {esc(claim.text)}")
+                st.markdown(f"**{esc(claim.id)}** {esc(claim.text_in(lang))}")
+                if lang != "en":   # the English statement (the survey's claim as the graph first wrote it) under it
+                    st.caption(esc(claim.text))
                 papers = []
                 for _, title, arxiv in claim.papers:
                     url = arxiv_url(arxiv)
@@ -84,6 +89,7 @@ for sec in shown:
                 if claim.demos:
                     with labelled_row(t("questions.checked_by")):
                         for demo in claim.demos:
-                            st.page_link(NODE_PAGE, label=t("questions.demo_link", title=esc(demo.title, 120)),
-                                         icon=":material/science:", query_params={"node": demo.node_id},
+                            title = demo_title(demo, lang)
+                            st.page_link(NODE_PAGE, label=t("questions.demo_link", title=esc(title, 120)),
+                                         icon=":material/science:", query_params=with_language({"node": demo.node_id}),
                                          help=t("questions.demo_help", demo=esc(demo.id, MAX_LABEL_CHARS)))

@@ -11,7 +11,7 @@ import streamlit as st
 
 from app_pages._bundles import component
 from app_pages._shared import NODE_PAGE, backend, esc, node_link, nodes
-from app_pages.i18n import t, table, with_language
+from app_pages.i18n import language, t, table, with_language
 from kg.family import GROUPS, FamilyTree, Fix, Link, Place, family_tree
 
 MAX_MECHANISMS = 5      # lines of a link's tooltip
@@ -141,10 +141,11 @@ def drawing_data(tree: FamilyTree) -> dict:
 
 index = nodes()
 st.title(t("family_tree.title"))
+group_names = {g: t(f"family_tree.group_{g}") for g in GROUPS}   # built in the run: the control reads them later
 group = st.segmented_control(t("family_tree.group_label"), GROUPS, default="direction", key="family-group",
-                             format_func=lambda g: t(f"family_tree.group_{g}"),
+                             format_func=group_names.get,
                              help=t("family_tree.group_help")) or "direction"
-tree = family_tree(backend(), group)
+tree = family_tree(backend(), group, lang=language())
 caption = t("family_tree.caption", grouping=t(f"family_tree.grouping_{group}"))
 if compression(tree) is not None:
     caption += ("" if caption.endswith(("。", "；")) else " ") + t("family_tree.caption_break", year=tree.axis.dense_from, ratio=compression(tree))
@@ -174,7 +175,7 @@ with st.container(border=True):
             when = t("family_tree.list_year_only", year=year) if month == 13 else t(
                 "family_tree.date", month=month_name(month), year=year)
             st.markdown(f"**{esc(when)}**", width=150)
-            for p in sorted(members, key=lambda p: (p.label.casefold(), p.id)):
+            for p in members:   # in the tree's order (the same in every language)
                 node_link(index[p.iri])
     if tree.undated:
         ids = {n.id: n for n in index.values()}

@@ -3,16 +3,17 @@
 import streamlit as st
 
 import mechanisms
-from app_pages._shared import NODE_PAGE, backend, capped, esc, node_link, nodes, option_label
-from app_pages.i18n import t, with_language
+from app_pages._shared import NODE_PAGE, backend, capped, demo_title, esc, node_link, nodes, option_label
+from app_pages.i18n import language, t, with_language
 from kg.limits import MAX_LABEL_CHARS
 from kg.nodes import NodeNotFound
 from kg.trace import between, fixes
 
+lang = language()
 all_nodes = nodes()
 concepts = sorted((n for n in all_nodes.values()
                    if set(n.kinds) & {"model", "mechanism", "weakness", "objective", "extractor", "stage"}),
-                  key=lambda n: n.label.lower())
+                  key=lambda n: n.name(lang).lower())
 ids = [n.id for n in concepts]
 label_of = {n.id: option_label(n) for n in concepts}
 
@@ -71,23 +72,23 @@ st.markdown(t("trace.chain_count_one" if len(chains) == 1 else "trace.chain_coun
             + (t("trace.connections_only") if kind == "connection" else ""))
 
 for i, chain in enumerate(chains, 1):
-    with st.expander(f"{i}. {esc(chain.text(), 300)}", expanded=i <= 3):
+    with st.expander(f"{i}. {esc(chain.text(lang), 300)}", expanded=i <= 3):
         for j, hop in enumerate(chain.hops, 1):
             cols = st.columns([3, 2, 3])
             with cols[0]:
                 node_link(hop.source)
-            cols[1].markdown(f"*{esc(hop.label, MAX_LABEL_CHARS)}* →")
+            cols[1].markdown(f"*{esc(hop.name(lang), MAX_LABEL_CHARS)}* →")
             with cols[2]:
                 node_link(hop.target)
             if hop.evidence:
                 tag = "" if hop.evidence_kind == "backs" else t("trace.both_ends")
                 for ref in hop.evidence:
                     st.markdown(t("trace.evidence", claim=esc(ref.id), section=esc(ref.section), both_ends=tag,
-                                  text=esc(ref.text)))
+                                  text=esc(ref.text_in(lang))))
             else:
                 st.caption(t("trace.no_evidence"))
             for n in (hop.target,):
                 demos = mechanisms.for_mechanism(n.id) if "mechanism" in n.kinds or "objective" in n.kinds else []
                 for demo in demos:
-                    st.page_link(NODE_PAGE, label=t("trace.run_demo", title=esc(demo.title, 100)),
-                                 icon=":material/play_circle:", query_params={"node": n.id})
+                    st.page_link(NODE_PAGE, label=t("trace.run_demo", title=esc(demo_title(demo, lang), 100)),
+                                 icon=":material/play_circle:", query_params=with_language({"node": n.id}))

@@ -5,8 +5,9 @@ import streamlit as st
 
 import mechanisms
 from app_pages._shared import VERDICT_ICON, backend, esc, node_href, verdict_word
-from app_pages.i18n import t
+from app_pages.i18n import language, t
 from kg.limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS, clip, display_text
+from kg.nodes import claims as graph_claims
 from mechanisms.verify import claim_order, fmt, rows, verify
 
 st.title(t("verify.title"))
@@ -44,8 +45,9 @@ def table(records: list[dict]) -> None:
         "verdict": st.column_config.TextColumn(t("verify.column_verdict")),
         "key number": st.column_config.TextColumn(t("verify.column_key_number")),
         "demo_page": st.column_config.LinkColumn(t("verify.column_demo"), display_text=DEMO_ID),
+        "statement": st.column_config.TextColumn(t("verify.column_statement"), width="large"),
         "why": st.column_config.TextColumn(t("verify.column_why"), width="large"),
-    }, column_order=["claim_page", "", "verdict", "key number", "demo_page", "why"], key="v_table")
+    }, column_order=["claim_page", "", "verdict", "statement", "key number", "demo_page", "why"], key="v_table")
 
 
 if st.button(t("verify.run_all"), type="primary", key="v_run", help=t("verify.run_all_help")):
@@ -58,12 +60,15 @@ if st.button(t("verify.run_all"), type="primary", key="v_run", help=t("verify.ru
     finally:
         bar.empty()
 
+# each claim's statement in the interface's language, beside the verdict the demo gave it
+statement_of = {ref.id: display_text(ref.text_in(language()), 300) for ref in graph_claims(backend()).values()}
 results = st.session_state.get("v_results")
 if results:
     st.subheader(t("verify.this_run", seconds=sum(r.runtime for r in results)))
     records = [{"claim_page": node_href("claim-" + r.claim), "verdict": r.verdict,
                 "key number": f"{r.key} = {fmt(r.value)}" if r.key else "",
-                "demo_page": node_href("demo-" + r.demo), "why": r.explanation} for r in rows(results)]
+                "demo_page": node_href("demo-" + r.demo), "why": r.explanation,
+                "statement": statement_of.get(r.claim, "")} for r in rows(results)]
 else:
     found = backend().query(LAST).dicts()
     st.subheader(t("verify.last_run"))
@@ -76,6 +81,7 @@ else:
                 "verdict": display_text(f["verdict"], 40),
                 "key number": display_text(f"{f.get('key', '')} = {_number(f['value'])}", MAX_LABEL_CHARS)
                               if "value" in f else "",
-                "demo_page": node_href("demo-" + clip(f["demo"], MAX_INPUT_CHARS)), "why": display_text(f["why"])}
+                "demo_page": node_href("demo-" + clip(f["demo"], MAX_INPUT_CHARS)), "why": display_text(f["why"]),
+                "statement": statement_of.get(f["claim"], "")}
                for f in found]
 table(records)

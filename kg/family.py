@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass, field
 
 from .backends import Backend
+from .language import DEFAULT as DEFAULT_LANG
 from .limits import MAX_LABEL_CHARS, display_text
 from .nodes import Node, claim_sort_key, claims, index
 from .vocab import local_name
@@ -214,8 +215,8 @@ def position(axis: Axis, t: float) -> float:
     return lo + (1 - lo) * (t - split) / ((axis.end - split) or 1.0)
 
 
-def _facts(row: dict) -> dict[str, list[str]]:
-    return {key: [display_text(v, TERM_CHARS) for v in row[key]]
+def _facts(row: dict, lang: str = DEFAULT_LANG) -> dict[str, list[str]]:
+    return {key: [display_text(v, TERM_CHARS) for v in row[key + "_names"][lang]]
             for key in ("objective", "extractor", "direction", "organisation")}
 
 
@@ -278,11 +279,11 @@ def _claims_of_links(backend: Backend):
     return backend.memo("family.claims", build)
 
 
-def _link(backend: Backend, newer: str, older: str, nodes: dict[str, Node]) -> Link:
+def _link(backend: Backend, newer: str, older: str, nodes: dict[str, Node], lang: str = DEFAULT_LANG) -> Link:
     used, introduced = _usage(backend)
     has, parts, fixes = _weakness_facts(backend)
     backs, about = _claims_of_links(backend)
-    label = lambda iri, n=TERM_CHARS: display_text((nodes.get(iri) or Node(iri)).label, n)  # noqa: E731
+    label = lambda iri, n=TERM_CHARS: display_text((nodes.get(iri) or Node(iri)).name(lang), n)  # noqa: E731
     # the older model's weaknesses, each with what holds it (the model itself first)
     held: dict[str, tuple[str, str]] = {}    # weakness -> (holder's label, its role; "" for the model itself)
     mine = parts.get(older, {})
@@ -300,18 +301,21 @@ def _link(backend: Backend, newer: str, older: str, nodes: dict[str, Node]) -> L
     backing = backs.get((newer, older), set())
     both = (about.get(newer, set()) & about.get(older, set())) - backing
     chosen = sorted((c for c in backing | both if c in refs), key=lambda c: (c not in backing, claim_sort_key(refs[c]), c))
-    notes = [ClaimNote(refs[c].id, display_text(refs[c].text, CLAIM_CHARS), c in backing) for c in chosen]
+    notes = [ClaimNote(refs[c].id, display_text(refs[c].text_in(lang), CLAIM_CHARS), c in backing) for c in chosen]
     return Link(local_name(older), local_name(newer), mechanisms, notes)
 
 
-def family_tree(backend: Backend, group: str = "direction", *, max_models: int = MAX_MODELS) -> FamilyTree:
-    """The tree with lanes by `group` (one of GROUPS). Memoised per backend and group."""
+def family_tree(backend: Backend, group: str = "direction", *, max_models: int = MAX_MODELS,
+                lang: str = DEFAULT_LANG) -> FamilyTree:
+    """The tree with lanes by `group` (one of GROUPS), its names and tooltips' facts in `lang`; the
+    arrangement (lanes, their order and colours, the models' order) is the same in every language.
+    Memoised per backend, group and language."""
     if group not in GROUPS:
         raise ValueError(f"unknown grouping {group!r}: one of {', '.join(GROUPS)}")
-    return backend.memo(f"family.tree.{group}.{max_models}", lambda: _build(backend, group, max_models))
+    return backend.memo(f"family.tree.{group}.{max_models}.{lang}", lambda: _build(backend, group, max_models, lang))
 
 
-def _build(backend: Backend, group: str, max_models: int) -> FamilyTree:
+def _build(backend: Backend, group: str, max_models: int, lang: str = DEFAULT_LANG) -> FamilyTree:
     nodes = index(backend)
     rows = {r["iri"]: r for r in compare_rows(backend)}
     dates = paper_dates(backend)
@@ -346,7 +350,7 @@ def _build(backend: Backend, group: str, max_models: int) -> FamilyTree:
         if a in directional:
             votes[b] = votes.get(b, 0) + 1
     hub = min(votes, key=lambda i: (-votes[i], t_of[i], i)) if votes else None
-    hub_label = display_text(rows[hub]["model"], LANE_CHARS) if hub else None
+    hub_label = display_text(rows[hub]["model_names"][lang], LANE_CHARS) if hub else None
 
     # lanes: a model goes in the lane of its rarest value (the most specific), the others are `also`
     value_ids = {iri: sorted(rows[iri][group + "_ids"]) for iri in dated}
@@ -354,10 +358,10 @@ def _build(backend: Backend, group: str, max_models: int) -> FamilyTree:
     for values in value_ids.values():
         for v in values:
             count[v] = count.get(v, 0) + 1
-    value_label = {}
+    value_label, value_shown = {}, {}   # English (which orders the lanes in every language), and in `lang`
     for iri in dated:
-        for v, text in zip(rows[iri][group + "_ids"], rows[iri][group]):
-            value_label[v] = text
+        for v, text, shown in zip(rows[iri][group + "_ids"], rows[iri][group], rows[iri][group + "_names"][lang]):
+            value_label[v], value_shown[v] = text, shown
     lane_of: dict[str, str] = {}
     also: dict[str, list[str]] = {}
     for iri, values in value_ids.items():
@@ -392,7 +396,7 @@ def _build(backend: Backend, group: str, max_models: int) -> FamilyTree:
             lanes.append(Lane(key, "role", key, ROLE_COLOURS[key],
                               hub_label if key in ("up_to_hub", "after_hub") else None))
         else:
-            lanes.append(Lane(local_name(key), "value", display_text(value_label[key], LANE_CHARS), colours[key]))
+            lanes.append(Lane(local_name(key), "value", display_text(value_shown[key], LANE_CHARS), colours[key]))
 
     improved_by: dict[str, list[str]] = {}
     for a, b in links_all:
@@ -402,15 +406,15 @@ def _build(backend: Backend, group: str, max_models: int) -> FamilyTree:
         row = rows[iri]
         lane = lane_of[iri]
         places.append(Place(
-            id=row["id"], iri=iri, label=display_text(row["model"], LABEL_CHARS),
-            name=display_text(row["model"], MAX_LABEL_CHARS), year=year, month=month, t=t_of[iri],
+            id=row["id"], iri=iri, label=display_text(row["model_names"][lang], LABEL_CHARS),
+            name=display_text(row["model_names"][lang], MAX_LABEL_CHARS), year=year, month=month, t=t_of[iri],
             x=round(position(axis, t_of[iri]), 6), lane=lane if lane in ROLES else local_name(lane),
             also=[local_name(v) for v in also[iri]],
-            colour=ROLE_COLOURS[lane] if lane in ROLES else colours[lane], facts=_facts(row),
+            colour=ROLE_COLOURS[lane] if lane in ROLES else colours[lane], facts=_facts(row, lang),
             improves_on=sorted(local_name(b) for a, b in links_all if a == iri),  # drawn ones only
             improved_on_by=sorted(improved_by.get(iri, [])),
         ))
-    places.sort(key=lambda p: (p.t, p.label.casefold(), p.id))
-    links = [_link(backend, a, b, nodes) for a, b in links_all]
+    places.sort(key=lambda p: (p.t, rows[p.iri]["model"].casefold(), p.id))
+    links = [_link(backend, a, b, nodes, lang) for a, b in links_all]
     links.sort(key=lambda k: (t_of[iri_of[k.target]], t_of[iri_of[k.source]], k.target, k.source))
     return FamilyTree(group, places, lanes, links, axis, sorted(undated), total, local_name(hub) if hub else None)

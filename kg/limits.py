@@ -105,5 +105,5 @@ def fill(text: str, width: int = 100, *, indent: str = "", subsequent: str | Non
 
 _NO_LINE_START = "。，、；：？！）」』”’》"
 # a space, one wide (Chinese) character with any punctuation that follows it, or a run of anything else
-_WRAP_UNITS = __import__("re").compile(r" |[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]"
+_WRAP_UNITS = re.compile(r" |[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]"
                                        r"[。，、；：？！）」』”’》]*|[^ \u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+")

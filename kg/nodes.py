@@ -370,13 +370,14 @@ def describe(backend: Backend, name: str, *, lang: str = DEFAULT) -> Description
                        sorted(incoming, key=order), refs, contrasts, definitions)
 
 
-def backed_relations(backend: Backend, claim: str) -> list[tuple[Node, str, Node]]:
-    """The relations of the graph a claim is the evidence for (plm:backs), as (subject, label, object)."""
+def backed_relations(backend: Backend, claim: str, *, lang: str = DEFAULT) -> list[tuple[Node, str, Node]]:
+    """The relations of the graph a claim is the evidence for (plm:backs), as (subject, label, object),
+    the label in `lang`."""
     node = resolve(backend, claim)
     nodes = index(backend)
     rows = backend.select(
         f"SELECT ?s ?p ?o WHERE {{ <{node.iri}> plm:backs ?st . ?st rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o }}"
     ).rows
-    out = [(nodes[s.value], property_label(backend, p.value), nodes[o.value]) for s, p, o in rows
+    out = [(nodes[s.value], property_label(backend, p.value, lang=lang), nodes[o.value]) for s, p, o in rows
            if s.value in nodes and o.value in nodes]
     return sorted(out, key=lambda t: (t[1], t[0].label, t[2].label))

@@ -32,7 +32,7 @@ def to_networkx(backend: Backend, *, include_claims: bool = True, include_demos:
 def _build(backend: Backend, include_claims: bool, include_demos: bool):
     import networkx as nx
 
-    from .nodes import property_label
+    from .nodes import property_labels
 
     nodes = index(backend)
     rows = backend.select("SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(isIRI(?s) && isIRI(?o)) }").rows
@@ -46,7 +46,9 @@ def _build(backend: Backend, include_claims: bool, include_demos: bool):
             continue
         if not include_demos and ("demo" in nodes[s.value].kinds or "demo" in nodes[o.value].kinds):
             continue
-        g.add_edge(s.value, o.value, key=p.value, label=property_label(backend, p.value), predicate=shorten(p.value))
+        labels = property_labels(backend, p.value)
+        g.add_edge(s.value, o.value, key=p.value, label=labels.get("en") or shorten(p.value), labels=labels,
+                   predicate=shorten(p.value))
     for iri in g.nodes:
         node = nodes[iri]
         g.nodes[iri].update(label=node.label, kind=node.kind, id=node.id)

@@ -23,7 +23,7 @@ from urllib.parse import quote as _quote
 
 from .backends import Backend
 from .language import DEFAULT as DEFAULT_LANG
-from .language import pick, spelling
+from .language import LANGUAGES, pick, spelling
 from .limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS, MAX_TEXT_CHARS, display_text
 from .nodes import Node, index
 from .nodes import claim_sort_key as _claim_sort_key
@@ -59,9 +59,22 @@ class GraphView:
 
 
 def relation_labels(backend: Backend) -> list[str]:
-    """Every relation label that joins two concepts in the graph, sorted."""
+    """Every relation label that joins two concepts in the graph, sorted: the English labels, which
+    the filters and the address use in every language (relation_names says them in another)."""
     g = to_networkx(backend)
     return sorted({display_text(d["label"], RELATION_CHARS) for _, _, d in g.edges(data=True)})
+
+
+def relation_names(backend: Backend, lang: str = DEFAULT_LANG) -> dict[str, str]:
+    """Each relation label of relation_labels (English) as a reader of `lang` reads it."""
+
+    def build():
+        g = to_networkx(backend)
+        return {display_text(d["label"], RELATION_CHARS): display_text(pick(d.get("labels", {}), lang) or d["label"],
+                                                                        RELATION_CHARS)
+                for _, _, d in g.edges(data=True)}
+
+    return backend.memo(f"views.relation_names.{lang}", build)
 
 
 def _section_members(backend: Backend, section: str) -> set[str]:
@@ -97,7 +110,7 @@ def graph_view(backend: Backend, *, kinds=DEFAULT_KINDS, relations: list[str] | 
                section: str | None = None, direction: str | None = None, center: str | None = None,
                depth: int = 1, expand: tuple[str, ...] = (), include: tuple[str, ...] = (),
                only: set[str] | None = None, max_nodes: int = MAX_NODES,
-               positions: dict[str, tuple[float, float]] | None = None) -> GraphView:
+               positions: dict[str, tuple[float, float]] | None = None, lang: str = DEFAULT_LANG) -> GraphView:
     """The subgraph the graph page draws, each node at its position.
 
     `center` (an IRI) keeps its neighbourhood to `depth` hops. `expand` (IRIs) adds the neighbours
@@ -105,6 +118,8 @@ def graph_view(backend: Backend, *, kinds=DEFAULT_KINDS, relations: list[str] | 
     filters leave out): the filtered view is laid out alone (`layout`), and what is added is placed
     around the node it hangs from, so expanding never moves what was already drawn. `only` (IRIs)
     keeps no node outside it. `positions` (node id -> x, y) places the nodes instead of the layout.
+    Labels are drawn in `lang`; `relations` names relations by their English labels, and the layout
+    does not depend on the language (a view has the same shape in every language).
     """
     import networkx as nx
 
@@ -133,8 +148,9 @@ def graph_view(backend: Backend, *, kinds=DEFAULT_KINDS, relations: list[str] | 
         degree[u] += 1
         degree[v] += 1
     ordered = sorted(chosen, key=lambda n: (n != center, -degree[n], nodes[n].label))
-    out_nodes = [_drawn_node(nodes[n], degree[n], n == center) for n in ordered]
-    out_edges = [{"from": local_name(u), "to": local_name(v), "label": label} for u, v, label in edges]
+    out_nodes = [_drawn_node(nodes[n], degree[n], n == center, lang) for n in ordered]
+    names = relation_names(backend, lang) if lang != DEFAULT_LANG else {}
+    out_edges = [{"from": local_name(u), "to": local_name(v), "label": names.get(label, label)} for u, v, label in edges]
     if positions is None:
         positions = layout([local_name(n) for n in base.chosen],
                            [(local_name(u), local_name(v)) for u, v, _ in edges
@@ -236,14 +252,16 @@ def layout(ids: list[str], edges: list[tuple[str, str]], *, spacing: float = 110
     return {n: (round((x - cx) * scale, 1), round((y - cy) * scale, 1)) for n, (x, y) in pos.items()}
 
 
-def _drawn_node(node: Node, degree: int, is_center: bool) -> dict:
-    """A node as the browser draws it: label, tooltip, colour, size in pixels and label priority."""
-    zh = node.labels.get("zh-Hans")
-    title = display_text(node.label, MAX_LABEL_CHARS)
-    title += f" / {display_text(zh, MAX_LABEL_CHARS)}" if zh and zh != node.label else ""
+def _drawn_node(node: Node, degree: int, is_center: bool, lang: str = DEFAULT_LANG) -> dict:
+    """A node as the browser draws it: label (in `lang`), tooltip (its names in both scripts of
+    names), colour, size in pixels and label priority."""
+    shown = node.name(lang)
+    other = node.label if shown != node.label else node.labels.get("zh-Hans")
+    title = display_text(shown, MAX_LABEL_CHARS)
+    title += f" / {display_text(other, MAX_LABEL_CHARS)}" if other and other != shown else ""
     title += f"\n({node.kind})"
     return {
-        "id": node.id, "label": _short(node.label), "title": title, "kind": node.kind,
+        "id": node.id, "label": _short(shown), "title": title, "kind": node.kind,
         "color": KIND_COLORS.get(node.kind, "#bab0ac"),
         "size": round(min(16.0, 4.0 + 1.6 * degree ** 0.5) + (2 if node.kind == "model" else 0), 1),
         "priority": KIND_PRIORITY.get(node.kind, 1) * 1000 + degree + (10_000 if is_center else 0),
@@ -251,6 +269,15 @@ def _drawn_node(node: Node, degree: int, is_center: bool) -> dict:
 
 
 def _short(text: str, width: int = 28) -> str:
+    """A label cut to about `width` columns: a Chinese character takes two, so a Chinese label keeps
+    about half as many characters as an English one."""
+    from unicodedata import east_asian_width
+
+    used = 0
+    for i, c in enumerate(text[:width + 1]):
+        used += 2 if east_asian_width(c) in "WF" else 1
+        if used > width:
+            return display_text(text, max(i, 1))
     return display_text(text, width)
 
 
@@ -260,7 +287,7 @@ HOOD_KIND_ORDER = ("model", "mechanism", "weakness", "objective", "extractor", "
 HOOD_NODES = 16
 
 
-def neighbourhood(backend: Backend, iri: str, max_nodes: int = HOOD_NODES) -> GraphView:
+def neighbourhood(backend: Backend, iri: str, max_nodes: int = HOOD_NODES, *, lang: str = DEFAULT_LANG) -> GraphView:
     """A node with its nearest neighbours, for the node page: at most `max_nodes` in all, taken in
     turns from each kind (a model, a mechanism, a weakness, an objective, …, a claim, a demo, a
     section, then the next model …), within a kind by how many relations join them to the node,
@@ -290,7 +317,7 @@ def neighbourhood(backend: Backend, iri: str, max_nodes: int = HOOD_NODES) -> Gr
         angle = -math.pi / 2 + 2 * math.pi * i / max(1, len(ring))
         place[local_name(n)] = (round(420 * math.cos(angle), 1), round(200 * math.sin(angle), 1))
     view = graph_view(backend, kinds=tuple(KIND_COLORS), only={iri, *shown}, center=iri, depth=1,
-                      max_nodes=max_nodes, positions=place)
+                      max_nodes=max_nodes, positions=place, lang=lang)
     return GraphView(view.nodes, view.edges, len(joins) + 1, len(joins) + 1 > max_nodes, view.relations)
 
 
@@ -381,6 +408,7 @@ def compare_rows(backend: Backend) -> list[dict]:
             row = rows.setdefault(m.value, {
                 "id": node.id, "iri": node.iri, "model": node.label, "model_zh": node.labels.get("zh-Hans", ""),
                 "year": None, "page": node_path(node.id),
+                "model_names": {lang: node.name(lang) for lang in LANGUAGES},
             })
             y = _year(year.value if year is not None else None)
             if y is not None and (row["year"] is None or y < row["year"]):
@@ -397,6 +425,7 @@ def compare_rows(backend: Backend) -> list[dict]:
                 targets.sort(key=lambda n: (n.label.casefold(), n.id))
                 row[key] = [n.label for n in targets]
                 row[key + "_ids"] = [n.id for n in targets]
+                row[key + "_names"] = {lang: [n.name(lang) for n in targets] for lang in LANGUAGES}
                 # what a search finds them by besides the English: their Chinese labels and aliases
                 row.setdefault("names", []).extend(name for n in targets
                                                    for name in [*n.labels.values(), *n.alt_labels])
@@ -406,8 +435,14 @@ def compare_rows(backend: Backend) -> list[dict]:
 
 
 def compare_options(rows: list[dict]) -> dict[str, list[str]]:
-    """The values each filterable dimension takes, sorted (for the filter widgets)."""
+    """The values each filterable dimension takes, sorted (for the filter widgets): English labels,
+    whatever the page's language (compare_option_names says them in another)."""
     return {key: sorted({v for r in rows for v in r[key]}, key=str.casefold) for key in COMPARE_FILTERS}
+
+
+def compare_option_names(rows: list[dict], lang: str = DEFAULT_LANG) -> dict[str, str]:
+    """Each value of compare_options (an English label) as a reader of `lang` reads it."""
+    return {en: name for r in rows for key in COMPARE_FILTERS for en, name in zip(r[key], r[key + "_names"][lang])}
 
 
 def _row_text(row: dict) -> tuple[str, str]:
@@ -441,15 +476,23 @@ def filter_compare(rows: list[dict], *, text: str = "", years: tuple[int, int] |
     return out
 
 
-def compare_records(rows: list[dict], *, limit: int | None = None) -> list[dict]:
+def compare_records(rows: list[dict], *, limit: int | None = None, lang: str = DEFAULT_LANG) -> list[dict]:
     """The table's rows: COMPARE_COLUMNS' keys, multi-valued cells joined with '; '. With `limit`,
     text cells are cut to that many characters and their control characters escaped (for the page;
-    the downloads keep every character)."""
+    the downloads keep every character). In another language than English the cells name the
+    nodes in it, and the "model_zh" column holds the model's English name instead."""
     out = []
     for row in rows:
         rec = {}
         for key in COMPARE_COLUMNS:
             value = row[key]
+            if lang != DEFAULT_LANG:
+                if key == "model":
+                    value = row["model_names"][lang]
+                elif key == "model_zh":
+                    value = row["model"]
+                elif key + "_names" in row:
+                    value = row[key + "_names"][lang]
             value = MULTI_SEPARATOR.join(value) if isinstance(value, list) else value
             rec[key] = display_text(value, limit) if limit is not None and isinstance(value, str) else value
         out.append(rec)
