@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from .backends import Backend
 from .language import DEFAULT, pick, spelling
-from .limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS, clip
+from .limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS, MAX_TEXT_CHARS, clip
 from .vocab import KINDS, PLM, PM, local_name, shorten
 
 
@@ -118,13 +118,31 @@ def index(backend: Backend) -> dict[str, Node]:
 
 
 def _names(node: Node) -> list[str]:
-    names = list(node.labels.values()) + node.alt_labels + [node.id]
+    first = [node.labels[k] for k in ("en", "zh-Hans", "zh-Hant") if k in node.labels]  # a tie keeps the earlier
+    names = first + [v for k, v in node.labels.items() if k not in ("en", "zh-Hans", "zh-Hant")] + node.alt_labels + [node.id]
     if node.identifier:
         names.append(node.identifier)
     return names
 
 
 PINYIN_MARK = "\x00pinyin:"   # starts a name's pinyin form (no folded text holds a NUL)
+TEXT_MARK = "\x00text:"       # starts a description's or a claim's folded text
+MIN_TEXT_QUERY = {"cjk": 2, "other": 4}   # shorter searches match names only, never running text
+
+
+def _texts(backend: Backend) -> dict[str, list[str]]:
+    """Each node's descriptions and statements (skos:definition, schema:text) in every language."""
+
+    order = {"en": 0, "zh-Hans": 1, "zh-Hant": 2}   # a tie between two texts keeps the earlier
+
+    def build():
+        found: dict[str, list[tuple[int, str]]] = {}
+        for n, d in backend.select("SELECT ?n ?d WHERE { VALUES ?p { skos:definition schema:text } ?n ?p ?d "
+                                   "FILTER(isIRI(?n) && isLiteral(?d)) }").rows:
+            found.setdefault(n.value, []).append((order.get(spelling(d.lang), 3), d.value))
+        return {n: [text for _, text in sorted(pairs)] for n, pairs in found.items()}
+
+    return backend.memo("nodes.texts", build)
 
 
 def _search_names(backend: Backend, spoken: bool = False) -> list[tuple[Node, list[tuple[str, str]]]]:
@@ -150,27 +168,54 @@ def _search_names(backend: Backend, spoken: bool = False) -> list[tuple[Node, li
     return backend.memo("nodes.search_names", build)
 
 
+def _search_texts(backend: Backend) -> list[tuple[Node, list[tuple[str, str]]]]:
+    """Every node's descriptions and statements with their normalized forms (cut to MAX_TEXT_CHARS),
+    built on the first search long enough to look in running text, not before a shorter one."""
+
+    def build():
+        texts, nodes = _texts(backend), index(backend)
+        return [(nodes[iri], [(text, TEXT_MARK + normalize(text[:MAX_TEXT_CHARS])) for text in found])
+                for iri, found in texts.items() if iri in nodes]
+
+    return backend.memo("nodes.search_texts", build)
+
+
 def search(backend: Backend, text: str, *, limit: int = 10, kinds: set[str] | None = None) -> list[Hit]:
-    """Nodes whose labels (English or Chinese, either script, any alias) match `text`.
+    """Nodes whose labels (English or Chinese, either script, any alias) match `text`, then those
+    whose description or statement (any language) contains it.
 
     Case-insensitive, tolerant of small typos: exact matches rank first, then prefixes, then
-    substrings, then fuzzy matches (rapidfuzz) above a similarity cutoff. Only the first
-    MAX_INPUT_CHARS characters of `text` are searched for (callers say so when they cut).
+    substrings, then fuzzy matches (rapidfuzz) above a similarity cutoff, then pinyin matches;
+    below every match of a name, the nodes whose running text holds the search (a search of two
+    Chinese characters or four other ones at least). Only the first MAX_INPUT_CHARS characters of
+    `text` are searched for (callers say so when they cut).
     """
     from rapidfuzz import fuzz
 
-    from .textmatch import pinyin_query
+    from .textmatch import has_chinese, pinyin_query
 
     query = normalize(text[:MAX_INPUT_CHARS])
     if not query:
         return []
     spoken = pinyin_query(text[:MAX_INPUT_CHARS])
+    wordy = len(query) >= (MIN_TEXT_QUERY["cjk"] if has_chinese(query) else MIN_TEXT_QUERY["other"])
     best: dict[str, Hit] = {}
-    for node, names in _search_names(backend, spoken=bool(spoken)):
+    candidates = _search_names(backend, spoken=bool(spoken))
+    if wordy:   # then the running text, below every name
+        candidates = [*candidates, *_search_texts(backend)]
+    for node, names in candidates:
         if kinds and node.kind not in kinds:
             continue
         for name, cand in names:
-            if cand.startswith(PINYIN_MARK):   # pailie finds 排列语言模型, below any match of the text itself
+            if cand.startswith(TEXT_MARK):   # a description or statement: found, never fuzzily, below the names
+                at = cand.find(query) if wordy else -1
+                if at < 0:
+                    continue
+                score = 70.0
+                at -= len(TEXT_MARK)   # where it is in the text (folding keeps our texts' lengths): shown around it
+                name = ("…" if at > 20 else "") + name[max(0, at - 20):at + len(query) + 40] + \
+                    ("…" if at + len(query) + 40 < len(name) else "")
+            elif cand.startswith(PINYIN_MARK):   # pailie finds 排列语言模型, below any match of the text itself
                 if not spoken or spoken not in cand:
                     continue
                 score = 88.0 - min(len(cand) - len(PINYIN_MARK) - len(spoken), 40) * 0.1

@@ -34,7 +34,7 @@ from .results import guard_cell
 from .textmatch import Spoken as _Spoken
 from .textmatch import finds as _finds
 
-from .vocab import PM, local_name
+from .vocab import KINDS, PLM, PM, local_name
 
 # Colour per kind (Tableau 10), and the legend's order.
 KIND_COLORS = {
@@ -148,7 +148,8 @@ def graph_view(backend: Backend, *, kinds=DEFAULT_KINDS, relations: list[str] | 
         degree[u] += 1
         degree[v] += 1
     ordered = sorted(chosen, key=lambda n: (n != center, -degree[n], nodes[n].label))
-    out_nodes = [_drawn_node(nodes[n], degree[n], n == center, lang) for n in ordered]
+    kinds_said = kind_names(backend, lang) if lang != DEFAULT_LANG else {}   # English tooltips say the kind's id
+    out_nodes = [_drawn_node(nodes[n], degree[n], n == center, lang, kinds_said) for n in ordered]
     names = relation_names(backend, lang) if lang != DEFAULT_LANG else {}
     out_edges = [{"from": local_name(u), "to": local_name(v), "label": names.get(label, label)} for u, v, label in edges]
     if positions is None:
@@ -252,14 +253,23 @@ def layout(ids: list[str], edges: list[tuple[str, str]], *, spacing: float = 110
     return {n: (round((x - cx) * scale, 1), round((y - cy) * scale, 1)) for n, (x, y) in pos.items()}
 
 
-def _drawn_node(node: Node, degree: int, is_center: bool, lang: str = DEFAULT_LANG) -> dict:
+def kind_names(backend: Backend, lang: str = DEFAULT_LANG) -> dict[str, str]:
+    """Each kind of node (kg.vocab.KINDS: "model", "weakness", …) as the ontology names its class in
+    `lang` (Model / 模型 / 模型), for tooltips the library writes."""
+    from .nodes import property_labels
+
+    return {name: pick(property_labels(backend, PLM + cls), lang) or name for cls, name in KINDS}
+
+
+def _drawn_node(node: Node, degree: int, is_center: bool, lang: str = DEFAULT_LANG,
+                kinds_said: dict[str, str] | None = None) -> dict:
     """A node as the browser draws it: label (in `lang`), tooltip (its names in both scripts of
     names), colour, size in pixels and label priority."""
     shown = node.name(lang)
     other = node.label if shown != node.label else node.labels.get("zh-Hans")
     title = display_text(shown, MAX_LABEL_CHARS)
     title += f" / {display_text(other, MAX_LABEL_CHARS)}" if other and other != shown else ""
-    title += f"\n({node.kind})"
+    title += f"\n({(kinds_said or {}).get(node.kind, node.kind)})"
     return {
         "id": node.id, "label": _short(shown), "title": title, "kind": node.kind,
         "color": KIND_COLORS.get(node.kind, "#bab0ac"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kg.nodes import NodeNotFound, describe, resolve, search
+from kg.nodes import NodeNotFound, describe, normalize, resolve, search
 from kg.project import semantic_graph, to_networkx
 from kg.trace import between, fixes, format_chain
 
@@ -92,3 +92,21 @@ def test_networkx_projection_has_no_type_hubs_and_keeps_predicates(kg):
     keys = set(g["https://w3id.org/plm-map/id/permutation-lm"]["https://w3id.org/plm-map/id/XLNet"])
     assert keys == {"https://w3id.org/plm-map/ontology#introducedBy", "https://w3id.org/plm-map/ontology#usedBy"}
     assert not any(d["kind"] == "claim" for _, d in semantic_graph(kg).nodes(data=True))
+
+
+@pytest.mark.parametrize("text", ["双流", "雙流", "query stream"])
+def test_search_finds_descriptions_and_claims_below_every_name(kg, text):
+    hits = search(kg, text)
+    ids = [h.id for h in hits]
+    assert ids[0] == "two-stream-self-attention"
+    assert "claim-Q17.7" in ids                           # its statement says it, in every language
+    names = [h for h in hits if h.score > 70]
+    assert all(h.score > 70 for h in hits[:len(names)]) and {h.score for h in hits[len(names):]} <= {70.0}
+    found_by_text = next(h for h in hits if h.id == "claim-Q17.7")
+    assert normalize(text) in normalize(found_by_text.matched)             # shown around the match, either script
+    assert len(found_by_text.matched) <= 2 + 20 + len(text) + 40
+
+
+def test_a_short_search_looks_at_names_only(kg):
+    assert all(h.score > 70 for h in search(kg, "LM", limit=50))
+    assert all(h.score > 70 for h in search(kg, "掩", limit=50))

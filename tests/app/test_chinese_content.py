@@ -102,3 +102,15 @@ def test_the_verify_page_states_each_claim_in_the_interface_language():
     (frame,) = at.dataframe
     statements = list(frame.value["statement"])
     assert statements and sum(any("\u4e00" <= c <= "\u9fff" for c in s) for s in statements) == len(statements)
+
+
+def test_the_map_s_tooltips_name_the_kind_in_the_interface_language():
+    from kg import open_backend
+    from kg.views import graph_view
+
+    backend = open_backend(endpoint=None)
+    try:
+        title = next(n["title"] for n in graph_view(backend, lang="zh-Hant").nodes if n["id"] == "label-leakage")
+    finally:
+        backend.close()
+    assert title == "標籤洩漏 / Label leakage\n(缺陷)"
