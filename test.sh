@@ -20,4 +20,9 @@ python3 -m venv .venv
 . .venv/bin/activate
 pip install -q -r requirements-test.txt
 pip install -q -e .
-python -m pytest -q "$@"   # serial: under two workers (pytest -n 2 --dist loadgroup) some timing tests flake
+if [ $# -gt 0 ]; then      # the tests named, as pytest reads them
+  python -m pytest -q "$@"
+else                       # every test: two workers (the browser tests share one), then the timing tests alone
+  python -m pytest -q -n 2 --dist loadgroup -m "not timing"
+  python -m pytest -q -m timing
+fi
