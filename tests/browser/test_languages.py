@@ -87,3 +87,16 @@ def test_the_node_picker_finds_a_node_by_its_name_in_either_language(page, app_u
     page.wait_for_timeout(300)
     page.wait_for_selector(APP_IDLE, timeout=60_000)
     expect(page).to_have_url(re.compile(r"node=permutation-lm"))
+
+
+@pytest.mark.parametrize("lang, heading, description, chain", [
+    ("zh-Hans", "排列语言模型", "在各种顺序上取平均后", "BERT → 独立性假设 → 排列语言模型 → XLNet"),
+    ("zh-Hant", "排列語言模型", "在各種順序上取平均後", "BERT → 獨立性假設 → 排列語言模型 → XLNet"),
+])
+def test_the_graph_s_own_content_reads_in_the_page_s_language(page, app_url, lang, heading, description, chain):
+    goto(page, f"{app_url}/node?node=permutation-lm&lang={lang}")
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(description, exact=False).first).to_be_visible()
+    screenshot(page, f"lang-{lang}-node-content")
+    goto(page, f"{app_url}/trace?from=BERT&to=XLNet&lang={lang}")
+    expect(page.get_by_text(chain, exact=False).first).to_be_visible(timeout=30_000)
