@@ -7,8 +7,8 @@ from app_pages.i18n import language_switch, remember_language, t
 
 
 def main() -> None:
+    remember_language()   # first: ?lang=, the session's choice or the browser's, kept in the address
     st.set_page_config(page_title=t("app.page_title"), page_icon="🗺️", layout="wide")
-    remember_language()   # ?lang=, the session's choice or the browser's, kept in the address
     pages = {
         t("app.section_explore"): [
             st.Page("app_pages/graph.py", title=t("app.nav_graph"), icon=":material/hub:", default=True),

@@ -134,25 +134,31 @@ def _badge_color(hex_color: str) -> str:
 
 
 def show_plot(plot, key: str) -> None:
-    """Draw a mechanisms Plot (line, bar, scatter or heatmap) with Altair."""
+    """Draw a mechanisms Plot (line, bar, scatter or heatmap) with Altair, its words in the interface's
+    language (mechanisms.phrasebook)."""
     import altair as alt
     import pandas as pd
+
+    from mechanisms.phrasebook import say
+
+    lang = language()
+    said = lambda text: say(text, lang)  # noqa: E731
 
     if plot.kind == "heatmap" and plot.z is not None:
         rows = [{"x": (plot.x_ticks or [])[j] if plot.x_ticks else j, "y": (plot.y_ticks or [])[i] if plot.y_ticks else i,
                  "value": v} for i, row in enumerate(plot.z) for j, v in enumerate(row)]
         chart = alt.Chart(pd.DataFrame(rows)).mark_rect().encode(
-            x=alt.X("x:O", title=plot.x_label), y=alt.Y("y:O", title=plot.y_label),
+            x=alt.X("x:O", title=said(plot.x_label)), y=alt.Y("y:O", title=said(plot.y_label)),
             color=alt.Color("value:Q", title=""),
             tooltip=["x", "y", alt.Tooltip("value", title=t("shared.plot_value"))])
     else:
-        rows = [{"series": s.name, "x": x, "y": y} for s in plot.series for x, y in zip(s.x, s.y) if y is not None]
+        rows = [{"series": said(s.name), "x": x, "y": y} for s in plot.series for x, y in zip(s.x, s.y) if y is not None]
         df = pd.DataFrame(rows)
         numeric_x = bool(rows) and all(isinstance(r["x"], (int, float)) for r in rows)
         x_type = "Q" if numeric_x and plot.kind != "bar" else "N"
-        x = alt.X(f"x:{x_type}", title=plot.x_label, sort=None if x_type == "N" else "ascending",
+        x = alt.X(f"x:{x_type}", title=said(plot.x_label), sort=None if x_type == "N" else "ascending",
                   scale=alt.Scale(type="log") if plot.log_x and x_type == "Q" else alt.Undefined)
-        y = alt.Y("y:Q", title=plot.y_label, scale=alt.Scale(type="log") if plot.log_y else alt.Undefined)
+        y = alt.Y("y:Q", title=said(plot.y_label), scale=alt.Scale(type="log") if plot.log_y else alt.Undefined)
         series = alt.Color("series:N", title=t("shared.plot_series"))
         tooltip = [alt.Tooltip("series", title=t("shared.plot_series")), "x", "y"]
         base = alt.Chart(df)
@@ -162,7 +168,7 @@ def show_plot(plot, key: str) -> None:
             chart = base.mark_point().encode(x=x, y=y, color=series, tooltip=tooltip)
         else:
             chart = base.mark_line(point=True).encode(x=x, y=y, color=series, tooltip=tooltip)
-    st.altair_chart(chart.properties(title=plot.title, height=260), width="stretch", key=key)
+    st.altair_chart(chart.properties(title=said(plot.title), height=260), width="stretch", key=key)
 
 
 VERDICT_ICON = {"supports": "✔", "contradicts": "✘", "inconclusive": "?"}
@@ -176,10 +182,12 @@ def verdict_word(verdict: str) -> str:
 
 def show_result(result, key: str) -> None:
     """Verdicts first (with the numbers they rest on), then the plots and the key metrics."""
+    from mechanisms.phrasebook import say
+
     for v in result.verdicts:
         box = st.success if v.verdict == "supports" else st.error if v.verdict == "contradicts" else st.warning
         box(t("shared.verdict_line", claim=esc(v.claim), verdict=verdict_word(v.verdict),
-              explanation=esc(v.explanation)))
+              explanation=esc(say(v.explanation, language()))))
     cols = st.columns(2)
     for i, plot in enumerate(result.plots):
         with cols[i % 2]:
@@ -199,12 +207,15 @@ def demo_runner(demo, key: str) -> None:
     its worker, bounded by its budget: the page shows its progress, then its result.
     """
     from mechanisms import ParamError, runner
+    from mechanisms.phrasebook import say
+
+    lang = language()
 
     first = demo_title(demo)
     second = demo.title if first != demo.title else demo_title(demo, "zh-Hans")
     st.markdown(f"**{esc(first)}**" + (f"  \n{esc(second)}" if second and second != first else ""))
     if demo.summary:
-        st.caption(esc(demo.summary))
+        st.caption(esc(say(demo.summary, lang)))
     values = {}
     with st.expander(t("shared.parameters"), expanded=False):
         cols = st.columns(3)
@@ -212,16 +223,16 @@ def demo_runner(demo, key: str) -> None:
             with cols[i % 3]:
                 wkey = f"{key}-{p.name}"
                 if p.kind is bool:
-                    values[p.name] = st.checkbox(p.name, value=p.default, help=p.help, key=wkey)
+                    values[p.name] = st.checkbox(p.name, value=p.default, help=say(p.help, lang), key=wkey)
                 elif p.kind is str:
                     values[p.name] = st.selectbox(p.name, p.choices, index=p.choices.index(p.default),
-                                                  help=p.help, key=wkey)
+                                                  help=say(p.help, lang), key=wkey)
                 elif p.kind is int:
                     values[p.name] = st.number_input(p.name, min_value=int(p.low), max_value=int(p.high),
-                                                     value=int(p.default), step=1, help=p.help, key=wkey)
+                                                     value=int(p.default), step=1, help=say(p.help, lang), key=wkey)
                 else:
                     values[p.name] = st.number_input(p.name, min_value=float(p.low), max_value=float(p.high),
-                                                     value=float(p.default), help=p.help, key=wkey, format="%g")
+                                                     value=float(p.default), help=say(p.help, lang), key=wkey, format="%g")
         seed = st.number_input(t("shared.seed"), min_value=0, max_value=2**31 - 1, value=0, step=1, key=f"{key}-seed")
     state_key, error_key, job_key = f"{key}-result", f"{key}-error", "demo-runner-job"
     try:
@@ -267,7 +278,7 @@ def demo_runner(demo, key: str) -> None:
     if started is not None:  # started by this script run: follow it here
         bar = st.progress(0.0, text=t("shared.starting"))
         try:
-            started.follow(lambda f, m: bar.progress(f, text=esc(m, 80)))
+            started.follow(lambda f, m: bar.progress(f, text=esc(say(m, lang), 80)))
         except Exception:  # the run's own error, collected below; an interrupted script leaves the run going
             pass
         finally:
@@ -278,7 +289,7 @@ def demo_runner(demo, key: str) -> None:
         def watch():
             if job.done():
                 st.rerun()  # the whole page, which collects and shows the result
-            st.progress(job.fraction, text=esc(t("shared.still_running", message=job.message, elapsed=job.elapsed(),
+            st.progress(job.fraction, text=esc(t("shared.still_running", message=say(job.message, lang), elapsed=job.elapsed(),
                                                  budget=job.budget), 100))
 
         watch()

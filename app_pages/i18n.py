@@ -85,8 +85,11 @@ def _browser_language() -> str | None:
     return None
 
 
-def language() -> str:
-    """The current interface language (see the module's docstring for the order)."""
+RESOLVED = "ui_language_resolved"   # (language, whether the address carries it): remember_language, every run
+
+
+def _resolve() -> str:
+    """The interface language from the address, the session and the browser (the module's order)."""
     try:
         import streamlit as st
 
@@ -96,18 +99,34 @@ def language() -> str:
     return chosen or _browser_language() or DEFAULT_LANGUAGE
 
 
+def language() -> str:
+    """The current interface language: as the router resolved it at the start of this run
+    (remember_language; a page asks hundreds of times a run, for every message and link), else
+    resolved now."""
+    try:
+        import streamlit as st
+
+        found = st.session_state.get(RESOLVED)
+    except Exception:   # outside a Streamlit run
+        return DEFAULT_LANGUAGE
+    return found[0] if found else _resolve()
+
+
 def remember_language() -> str:
-    """Keep the current language in the session, and in the address when it was chosen (given in the
-    address, or picked in this session) rather than the browser's own: a link then carries a choice,
-    and a reader whose browser speaks Chinese gets Chinese from a link that does not say otherwise."""
+    """Resolve the language for this run (the router calls it first, on every run), keep it in the
+    session, and in the address when it was chosen (given in the address, or picked in this
+    session) rather than the browser's own: a link then carries a choice, and a reader whose browser
+    speaks Chinese gets Chinese from a link that does not say otherwise."""
     import streamlit as st
 
-    lang = language()
+    lang = _resolve()
     st.session_state[SESSION_KEY] = lang
+    carried = lang != (_browser_language() or DEFAULT_LANGUAGE)
+    st.session_state[RESOLVED] = (lang, carried)
     given = st.query_params.get(PARAM)
     if given is not None and given != lang:   # an unknown or differently written value: the one in use
         st.query_params[PARAM] = lang
-    elif given is None and lang != (_browser_language() or DEFAULT_LANGUAGE):
+    elif given is None and carried:
         st.query_params[PARAM] = lang
     return lang
 
@@ -115,8 +134,14 @@ def remember_language() -> str:
 def with_language(params: dict) -> dict:
     """Query parameters for a link or an address a page writes whole, with the language kept when the
     address should carry it (see remember_language)."""
-    lang = language()
-    return {**params, PARAM: lang} if lang != (_browser_language() or DEFAULT_LANGUAGE) else dict(params)
+    try:
+        import streamlit as st
+
+        found = st.session_state.get(RESOLVED)
+    except Exception:
+        found = None
+    lang, carried = found or (language(), language() != (_browser_language() or DEFAULT_LANGUAGE))
+    return {**params, PARAM: lang} if carried else dict(params)
 
 
 def language_switch() -> None:
@@ -128,6 +153,7 @@ def language_switch() -> None:
         if lang not in LANGUAGES:   # the chosen button clicked again: keep the language
             return
         st.session_state[SESSION_KEY] = lang
+        st.session_state.pop(RESOLVED, None)   # resolved again by the run this click starts
         st.query_params[PARAM] = lang
 
     current = language()

@@ -8,6 +8,7 @@ from app_pages._shared import VERDICT_ICON, backend, esc, node_href, verdict_wor
 from app_pages.i18n import language, t
 from kg.limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS, clip, display_text
 from kg.nodes import claims as graph_claims
+from mechanisms.phrasebook import say
 from mechanisms.verify import claim_order, fmt, rows, verify
 
 st.title(t("verify.title"))
@@ -67,7 +68,7 @@ if results:
     st.subheader(t("verify.this_run", seconds=sum(r.runtime for r in results)))
     records = [{"claim_page": node_href("claim-" + r.claim), "verdict": r.verdict,
                 "key number": f"{r.key} = {fmt(r.value)}" if r.key else "",
-                "demo_page": node_href("demo-" + r.demo), "why": r.explanation,
+                "demo_page": node_href("demo-" + r.demo), "why": say(r.explanation, language()),
                 "statement": statement_of.get(r.claim, "")} for r in rows(results)]
 else:
     found = backend().query(LAST).dicts()
@@ -81,7 +82,8 @@ else:
                 "verdict": display_text(f["verdict"], 40),
                 "key number": display_text(f"{f.get('key', '')} = {_number(f['value'])}", MAX_LABEL_CHARS)
                               if "value" in f else "",
-                "demo_page": node_href("demo-" + clip(f["demo"], MAX_INPUT_CHARS)), "why": display_text(f["why"]),
+                "demo_page": node_href("demo-" + clip(f["demo"], MAX_INPUT_CHARS)),
+                "why": display_text(say(f["why"], language())),
                 "statement": statement_of.get(f["claim"], "")}
                for f in found]
 table(records)

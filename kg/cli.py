@@ -427,6 +427,7 @@ def cmd_demo_list(args, backend) -> int:
 def cmd_demo_run(args, backend, extra: list[str]) -> int:
     import mechanisms
     from mechanisms import runner
+    from mechanisms.phrasebook import say
 
     demo = mechanisms.get(args.id)
     params = demo.validate(_demo_params(extra))  # refused here, before a worker starts or allocates
@@ -448,7 +449,7 @@ def cmd_demo_run(args, backend, extra: list[str]) -> int:
     print("  parameters: " + ", ".join(f"{k}={v}" for k, v in result.params.items()) + f", seed={result.seed}")
     print()
     for v in result.verdicts:
-        print(f"{v.claim:<7} {v.verdict.upper():<13} " + textwrap.fill(v.explanation, 90, subsequent_indent=" " * 21))
+        print(f"{v.claim:<7} {v.verdict.upper():<13} " + fill(say(v.explanation, args.lang), 90, subsequent=" " * 21))
     print()
     keys = {v.key for v in result.verdicts if v.key}
     for name, value in result.metrics.items():
@@ -456,7 +457,7 @@ def cmd_demo_run(args, backend, extra: list[str]) -> int:
             print(f"  {name:<32} {value:.6g}" if isinstance(value, float) else f"  {name:<32} {value}")
     if result.timings:
         print("  timings (s): " + ", ".join(f"{k}={v:.4g}" for k, v in result.timings.items()))
-    print(f"\n{len(result.plots)} plot(s): " + "; ".join(p.title for p in result.plots))
+    print(f"\n{len(result.plots)} plot(s): " + "; ".join(say(p.title, args.lang) for p in result.plots))
     print(f"ran in {result.runtime:.2f} s on {result.device} (budget {budget:g} s)")
     return 0
 

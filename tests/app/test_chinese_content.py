@@ -4,6 +4,8 @@ trace's hops and evidence; the family tree's names and the map's labels (AppTest
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ._support import open_page
@@ -114,3 +116,16 @@ def test_the_map_s_tooltips_name_the_kind_in_the_interface_language():
     finally:
         backend.close()
     assert title == "標籤洩漏 / Label leakage\n(缺陷)"
+
+
+def test_a_demo_run_on_a_chinese_page_states_its_verdict_and_plots_in_chinese():
+    from app_pages.i18n import messages
+
+    at = open_page(NODE, node="dynamic-masking", lang="zh-Hans")
+    run = [b for b in at.button if b.label == messages("shared", "zh-Hans")["run"]][0]
+    run.click().run()
+    assert not at.exception
+    (verdict,) = [s.value for s in at.success if "Q15\\.2" in s.value]
+    plain = verdict.replace("\\", "")
+    assert messages("shared", "zh-Hans")["verdict_supports"] in plain and "静态掩码" in plain and "动态掩码" in plain
+    assert len(re.findall(r"[\u4e00-\u9fff]", verdict)) > 20
