@@ -17,10 +17,13 @@ from kg.views import KIND_COLORS
 
 
 def legend(nodes: list[dict]) -> list[dict]:
-    """One entry per kind drawn, in the palette's order, with exactly the colour its nodes have."""
+    """One entry per kind drawn, in the palette's order, with exactly the colour its nodes have, named
+    in the interface's language."""
+    from app_pages._shared import kind_name
+
     kinds = {n.get("kind") for n in nodes}
-    return [{"label": kind, "color": color} for kind, color in KIND_COLORS.items() if kind in kinds] + \
-        ([{"label": "literal", "color": "#bdbdbd"}] if "literal" in kinds else [])
+    return [{"label": kind_name(kind), "color": color} for kind, color in KIND_COLORS.items() if kind in kinds] + \
+        ([{"label": kind_name("literal"), "color": "#bdbdbd"}] if "literal" in kinds else [])
 
 
 class Events(NamedTuple):

@@ -59,9 +59,9 @@ except NodeNotFound as e:
     st.stop()
 
 node = d.node
-title = node_label(node)
-st.title(esc(title, MAX_LABEL_CHARS))
-others = [node.labels[k] for k in ("en", "zh-Hans", "zh-Hant") if node.labels.get(k) and node.labels[k] != title]
+shown_name = node_label(node)
+st.title(esc(shown_name, MAX_LABEL_CHARS))
+others = [node.labels[k] for k in ("en", "zh-Hans", "zh-Hant") if node.labels.get(k) and node.labels[k] != shown_name]
 st.markdown(" ".join(kind_badge(k) for k in node.kinds)
             + ("  " + esc(" / ".join(dict.fromkeys(others)), MAX_LABEL_CHARS) if others else ""))
 if node.alt_labels:
@@ -107,7 +107,7 @@ if "claim" in node.kinds:
                         f"{esc(node_label(o), MAX_LABEL_CHARS)}")
 
 if d.claims:
-    st.subheader(t("node.claims_about", node=esc(title, 80)))
+    st.subheader(t("node.claims_about", node=esc(shown_name, 80)))
     for c in d.claims:
         papers = " · ".join(
             f"[{esc(title, 90)}]({arxiv_url(arxiv)})" if arxiv_url(arxiv) else esc(title, 90)

@@ -29,6 +29,7 @@ def test_a_node_page_reads_in_the_interface_language(lang, title, words, relatio
     assert at.title[0].value == title
     body = texts(at)
     assert words in body and f"**{relation}**" in body
+    assert any(title in h.value.replace("\\", "") for h in at.subheader)   # "claims about <its name>"
     claims = [m.value for m in at.markdown if m.value.replace("\\", "").startswith("**Q17.6**")]
     assert claims and claim in claims[0]
 
