@@ -46,7 +46,13 @@ def to_hant(text: str) -> str:
     return out
 
 
-_TWINS = None
+@functools.cache
+def _twins():
+    """A `"…"@zh-Hans , "…"@zh-Hant` pair in Turtle (either literal may hold escaped quotes)."""
+    import re
+
+    lit = r'"((?:[^"\\\n]|\\.)*)"'
+    return re.compile(lit + r"@zh-Hans(\s*,\s*)" + lit + r"@zh-Hant")
 
 
 def retwin(turtle: str) -> str:
@@ -55,18 +61,13 @@ def retwin(turtle: str) -> str:
     text, then run `python -m kg.hant data/*.ttl`."""
     import re
 
-    global _TWINS
-    if _TWINS is None:
-        lit = r'"((?:[^"\\\n]|\\.)*)"'
-        _TWINS = re.compile(lit + r"@zh-Hans(\s*,\s*)" + lit + r"@zh-Hant")
-
     def unquote(text: str) -> str:
         return re.sub(r"\\(.)", r"\1", text)
 
     def quote(text: str) -> str:
         return text.replace("\\", "\\\\").replace('"', '\\"')
 
-    return _TWINS.sub(lambda m: f'"{m.group(1)}"@zh-Hans{m.group(2)}"{quote(to_hant(unquote(m.group(1))))}"@zh-Hant',
+    return _twins().sub(lambda m: f'"{m.group(1)}"@zh-Hans{m.group(2)}"{quote(to_hant(unquote(m.group(1))))}"@zh-Hant',
                       turtle)
 
 

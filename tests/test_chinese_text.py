@@ -63,3 +63,15 @@ def test_each_exception_changes_what_opencc_writes_for_a_word_of_ours():
 ])
 def test_the_forms_the_data_once_wrote_are_still_found(kg, old, node):
     assert search(kg, old, limit=3)[0].id == node
+
+
+def test_retwin_rewrites_a_wrong_traditional_twin_and_leaves_the_committed_data_as_it_is():
+    from pathlib import Path
+
+    from kg.hant import retwin
+
+    broken = 'pm:x skos:definition "从左到右预测\\"下一个\\"词"@zh-Hans , "從左到右预测"@zh-Hant .'
+    assert retwin(broken) == 'pm:x skos:definition "从左到右预测\\"下一个\\"词"@zh-Hans , "從左到右預測\\"下一個\\"詞"@zh-Hant .'
+    for path in sorted((Path(__file__).resolve().parent.parent / "data").glob("*.ttl")):
+        text = path.read_text(encoding="utf-8")
+        assert retwin(text) == text, path.name
