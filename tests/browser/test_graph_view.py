@@ -190,7 +190,8 @@ def test_without_webgl_the_map_is_still_drawn_with_a_notice_and_the_node_list_se
         assert zoomed["camera"]["ratio"] < 1 and label_overlaps(zoomed) == [], "the buttons still zoom the sketch"
         page.locator("details.plm-nodes summary").click()
         page.locator('details.plm-nodes button[data-node="XLNet"]').click()
-        expect(page).to_have_url(re.compile(r"[?&]focus=XLNet(&|$)"))
+        expect(page).to_have_url(re.compile(r"[?&]focus=XLNet(&|$)"))   # the click's rerun has written it
+        rerun(page)                                                      # and finished drawing
         assert wait_graph(page, min_nodes=50)["selected"] == "XLNet"
     finally:
         ctx.close()
@@ -315,6 +316,7 @@ def test_every_node_on_screen_is_reachable_from_the_keyboard(desktop, app_url):
     button.focus()
     desktop.keyboard.press("Enter")
     expect(desktop).to_have_url(re.compile(r"[?&]focus=BERT(&|$)"))   # waits for the page's rerun to write it
+    rerun(desktop)
     root = desktop.locator(GRAPH)
     root.focus()
     desktop.keyboard.press("+")
