@@ -19,8 +19,10 @@ import functools
 import json
 from pathlib import Path
 
+from kg.language import LANGUAGES
+from kg.language import from_tag as from_locale   # a browser's tag (zh-TW, zh-Hant-HK) -> our language
+
 MESSAGES = Path(__file__).parent / "messages"
-LANGUAGES = ("en", "zh-Hans", "zh-Hant")
 NAMES = {"en": "English", "zh-Hans": "简体中文", "zh-Hant": "繁體中文"}
 DEFAULT_LANGUAGE = "en"
 PARAM = "lang"                 # the address's parameter
@@ -47,21 +49,6 @@ def messages(namespace: str, lang: str) -> dict[str, str]:
 def catalogue(namespace: str) -> dict[str, dict[str, str]]:
     """Every language's messages of a namespace."""
     return {lang: messages(namespace, lang) for lang in LANGUAGES}
-
-
-def from_locale(tag: str | None) -> str | None:
-    """The interface language for a BCP 47 tag (a browser's `navigator.language`, an Accept-Language
-    entry), or None when we have none for it."""
-    if not tag:
-        return None
-    parts = [p.lower() for p in str(tag).replace("_", "-").split("-")]
-    if parts[0] == "en":
-        return "en"
-    if parts[0] != "zh":
-        return None
-    if "hant" in parts or any(p in ("tw", "hk", "mo") for p in parts[1:]):
-        return "zh-Hant"
-    return "zh-Hans"
 
 
 def _valid(value: object) -> str | None:
@@ -140,7 +127,10 @@ def with_language(params: dict) -> dict:
         found = st.session_state.get(RESOLVED)
     except Exception:
         found = None
-    lang, carried = found or (language(), language() != (_browser_language() or DEFAULT_LANGUAGE))
+    if found is None:   # outside the router's run (a bare page in a test)
+        lang = language()
+        found = (lang, lang != (_browser_language() or DEFAULT_LANGUAGE))
+    lang, carried = found
     return {**params, PARAM: lang} if carried else dict(params)
 
 

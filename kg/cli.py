@@ -25,7 +25,7 @@ from . import examples as examples_mod
 from .backends import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, ENDPOINT_ENV, QueryError, open_backend
 from .language import ENV as LANG_ENV
 from .language import LANGUAGES, from_environment, from_tag
-from .limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS, clip, fill, visible
+from .limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS, clip, columns, fill, visible
 from .results import AskResult, GraphResult, SelectResult, to_csv, to_json, to_ntriples, to_table, to_tsv, to_xml
 from .safety import MAX_QUERY_CHARS
 from .store import GraphSyntaxError
@@ -222,10 +222,7 @@ def cmd_trace(args, backend) -> int:
 
 def _pad(text: str, width: int) -> str:
     """`text` padded to `width` terminal columns (a Chinese character takes two)."""
-    from unicodedata import east_asian_width
-
-    used = sum(2 if east_asian_width(c) in "WF" else 1 for c in text)
-    return text + " " * max(0, width - used)
+    return text + " " * max(0, width - columns(text))
 
 
 def _bounded(chain):

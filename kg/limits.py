@@ -67,36 +67,38 @@ def display_text(text: object, limit: int = MAX_TEXT_CHARS) -> str:
     return visible(clip(text, limit))
 
 
+def columns(text: str) -> int:
+    """How many terminal columns `text` takes: a wide (Chinese) character two, any other one."""
+    from unicodedata import east_asian_width
+
+    return sum(2 if east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def fill(text: str, width: int = 100, *, indent: str = "", subsequent: str | None = None) -> str:
     """`text` wrapped to `width` terminal columns, for English and Chinese alike: a line may break at
     a space or between two Chinese characters (each takes two columns), never inside a Latin word
     (unless the word is wider than a line), and a Chinese punctuation mark never starts a line."""
-    from unicodedata import east_asian_width
-
-    def cols(piece: str) -> int:
-        return sum(2 if east_asian_width(c) in "WF" else 1 for c in piece)
-
     rest = indent if subsequent is None else subsequent
     units = _WRAP_UNITS.findall(" ".join(text.split()))
-    lines, line, used = [], indent, cols(indent)
+    lines, line, used = [], indent, columns(indent)
     for unit in units:
         if unit == " ":
-            if used > cols(indent if not lines else rest):
+            if used > columns(indent if not lines else rest):
                 line, used = line + " ", used + 1
             continue
-        need = cols(unit)
+        need = columns(unit)
         glued = unit[0] in _NO_LINE_START
         if used + need > width and line.strip() and not glued:
             lines.append(line.rstrip())
-            line, used = rest, cols(rest)
-        while need > width - cols(rest) and len(unit) > 1:   # a word wider than a line is cut
+            line, used = rest, columns(rest)
+        while need > width - columns(rest) and len(unit) > 1:   # a word wider than a line is cut
             room = max(1, width - used)
             cut = 0
-            while cut < len(unit) and cols(unit[:cut + 1]) <= room:
+            while cut < len(unit) and columns(unit[:cut + 1]) <= room:
                 cut += 1
             lines.append((line + unit[:max(cut, 1)]).rstrip())
             unit = unit[max(cut, 1):]
-            line, used, need = rest, cols(rest), cols(unit)
+            line, used, need = rest, columns(rest), columns(unit)
         line, used = line + unit, used + need
     if line.strip():
         lines.append(line.rstrip())

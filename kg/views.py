@@ -24,7 +24,7 @@ from urllib.parse import quote as _quote
 from .backends import Backend
 from .language import DEFAULT as DEFAULT_LANG
 from .language import LANGUAGES, pick, spelling
-from .limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS, MAX_TEXT_CHARS, display_text
+from .limits import MAX_INPUT_CHARS, MAX_LABEL_CHARS, MAX_TEXT_CHARS, columns, display_text
 from .nodes import Node, index
 from .nodes import claim_sort_key as _claim_sort_key
 from .nodes import claims as _claims
@@ -281,11 +281,9 @@ def _drawn_node(node: Node, degree: int, is_center: bool, lang: str = DEFAULT_LA
 def _short(text: str, width: int = 28) -> str:
     """A label cut to about `width` columns: a Chinese character takes two, so a Chinese label keeps
     about half as many characters as an English one."""
-    from unicodedata import east_asian_width
-
     used = 0
     for i, c in enumerate(text[:width + 1]):
-        used += 2 if east_asian_width(c) in "WF" else 1
+        used += columns(c)
         if used > width:
             return display_text(text, max(i, 1))
     return display_text(text, width)
