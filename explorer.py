@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app_pages._shared import sandbox_notice
+from app_pages._shared import freeze_what_is_loaded, sandbox_notice
 from app_pages.i18n import language_switch, remember_language, t
 
 
@@ -33,6 +33,7 @@ def main() -> None:
         language_switch()
         st.caption(t("app.about"))
     page.run()
+    freeze_what_is_loaded()
 
 
 if __name__ == "__main__":

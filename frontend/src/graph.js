@@ -442,6 +442,7 @@ export default function ({ data: sent, parentElement, setTriggerValue }) {
   drawSketch(first);
   drawLabels(first);
   if (!flight) settle();
+  else refreshList();   // during a flight too, the list names what is on screen (and its count)
 
   // Then sigma, after that picture is painted; it draws the same, and the sketch goes.
   let listTimer = 0, stopped = false, size = [frame.clientWidth, frame.clientHeight];

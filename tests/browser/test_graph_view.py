@@ -238,6 +238,8 @@ def test_search_results_are_in_the_first_screen_and_the_map_flies_to_the_best_hi
     search.fill("排列语言")
     search.press("Enter")
     rerun(desktop)
+    listed = desktop.locator("details.plm-nodes summary").inner_text()   # read while the map flies
+    assert re.search(r"\d", listed) and "{" not in listed, f"the node list's count is not filled in: {listed!r}"
     hit = desktop.get_by_role("button", name=re.compile("^Permutation language modeling"))
     expect(hit).to_be_visible()
     box = hit.bounding_box()
