@@ -185,11 +185,12 @@ def show_plot(plot, key: str) -> None:
     st.altair_chart(chart.properties(title=said(plot.title), height=260), width="stretch", key=key)
 
 
-VERDICT_ICON = {"supports": "✔", "contradicts": "✘", "inconclusive": "?"}
+VERDICT_ICON = {"supports": "✔", "contradicts": "✘", "inconclusive": "?", "holds": "≡", "fails": "≢"}
 
 
 def verdict_word(verdict: str) -> str:
-    """A verdict ("supports", "contradicts", "inconclusive") in the interface's language; any other
+    """A verdict (an experiment's "supports", "contradicts", "inconclusive"; an identity's "holds",
+    "fails") in the interface's language; any other
     value (a recorded run is graph data) as it is."""
     return t(f"shared.verdict_{verdict}") if verdict in VERDICT_ICON else verdict
 

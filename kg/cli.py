@@ -366,6 +366,10 @@ DEMO_RUN_LIMITS = (
 )
 
 
+DEFAULT_SEEDS = 5      # mechanisms.evidence.DEFAULT_SEEDS (tests/mechanisms/test_budget.py checks it)
+MAX_SEEDS = 50
+
+
 class ProgressBar:
     """A one-line progress bar on standard error."""
 
@@ -428,16 +432,47 @@ def cmd_demo_run(args, backend, extra: list[str]) -> int:
 
     demo = mechanisms.get(args.id)
     params = demo.validate(_demo_params(extra))  # refused here, before a worker starts or allocates
+    from mechanisms import evidence
+
+    if not 1 <= args.seeds <= MAX_SEEDS:
+        raise CliError(f"--seeds must be between 1 and {MAX_SEEDS}, not {args.seeds}")
+    seeds = evidence.seeds_from(args.seed, args.seeds)
     bar = None if args.json else ProgressBar()
     try:
         budget = runner.default_budget() if args.budget is None else runner.check_budget(args.budget)
-        # in a worker process, stopped past its budget; this process never imports torch
-        result = runner.pool().run(demo, params, seed=args.seed, device=args.device, progress=bar, budget=budget)
+        # in a worker process, each run stopped past its budget; this process never imports torch
+        with runner.pool().worker() as worker:
+            runs = []
+            for i, seed in enumerate(seeds):
+                step = (lambda f, m, i=i, seed=seed: bar((i + f) / len(seeds), m if len(seeds) == 1
+                                                         else f"seed {seed}: {m}")) if bar else None
+                runs.append(worker.run(demo, params, seed=seed, device=args.device, progress=step, budget=budget))
     except runner.DemoError as e:
         raise CliError(str(e)) from None
     finally:
         if bar:
             bar.close()
+    result = runs[0]
+    if len(runs) > 1:
+        from mechanisms import verify as verify_mod
+
+        found = evidence.combine(demo.id, runs)
+        if args.json:
+            _write(args, json.dumps({"judgements": [j.to_dict() for j in found], "runs": [r.to_dict() for r in runs]},
+                                    ensure_ascii=False, indent=1, default=float))
+            return 0
+        print(f"{demo.title}   ({demo.id})")
+        print(f"  {demo.title_zh}")
+        print("  parameters: " + ", ".join(f"{k}={v}" for k, v in result.params.items())
+              + f", seeds {seeds[0]}–{seeds[-1]}")
+        print()
+        for j in found:
+            print(f"{j.claim:<7} {j.verdict.upper():<13} {j.kind:<10} {verify_mod.key_text(j)}   ({len(j.seeds)} seed"
+                  f"{'s' if len(j.seeds) > 1 else ''})")
+            print(" " * 21 + fill(say(j.explanation, args.lang), 90, subsequent=" " * 21) + f"  [seed {j.seeds[0]}]")
+        print(f"\nran {len(runs)} times in {sum(r.runtime for r in runs):.2f} s on {result.device} "
+              f"(budget {budget:g} s each)")
+        return 0
     if args.json:
         _write(args, result.to_json())
         return 0
@@ -459,32 +494,59 @@ def cmd_demo_run(args, backend, extra: list[str]) -> int:
     return 0
 
 
-def cmd_verify(args, backend) -> int:
-    import mechanisms
+def _judgement_line(j) -> str:
     from mechanisms import verify as verify_mod
 
+    return f"{j.claim:<7} {j.kind:<10} {j.verdict:<13} {verify_mod.key_text(j):<52} {len(j.seeds):>2}  {j.demo}"
+
+
+def _seeds(args) -> list[int]:
+    from mechanisms import evidence
+    from mechanisms._base import MAX_SEED
+
+    if not 1 <= args.seeds <= MAX_SEEDS:
+        raise CliError(f"--seeds must be between 1 and {MAX_SEEDS}, not {args.seeds}")
+    if not 0 <= args.first_seed <= MAX_SEED - args.seeds + 1:
+        raise CliError(f"--first-seed must be between 0 and {MAX_SEED - args.seeds + 1:,}, not {args.first_seed}")
+    return evidence.seeds_from(args.first_seed, args.seeds)
+
+
+def cmd_verify(args, backend) -> int:
+    import mechanisms
     from mechanisms import runner
+    from mechanisms import verify as verify_mod
 
     demos = [mechanisms.get(i) for i in args.only] if args.only else None
-    bar = ProgressBar()
-    try:  # one worker runs every demo, so torch loads once; each demo has its own budget
+    seeds = _seeds(args)
+    bar = None if args.json else ProgressBar()
+    try:  # one worker runs every demo, so torch loads once; each run has its own budget
         budget = runner.default_budget() if args.budget is None else runner.check_budget(args.budget)
-        results = verify_mod.verify(demos, seed=args.seed, progress=bar, budget=budget)
+        results = verify_mod.verify(demos, seeds=seeds, progress=bar, budget=budget)
     except runner.DemoError as e:
         raise CliError(str(e)) from None
     finally:
-        bar.close()
-    rows = verify_mod.rows(results)
-    print(f"{'claim':<7} {'verdict':<13} {'key number':<44} demo")
-    for row in rows:
-        key = f"{row.key} = {verify_mod.fmt(row.value)}" if row.key else ""
-        print(f"{row.claim:<7} {row.verdict:<13} {key:<44} {row.demo}")
-    counts = {v: sum(r.verdict == v for r in rows) for v in ("supports", "contradicts", "inconclusive")}
-    print(f"\n{len(rows)} checks: " + ", ".join(f"{n} {v}" for v, n in counts.items())
-          + f"; {sum(r.runtime for r in results):.1f} s of demo time")
-    out_dir = Path(args.out) if args.out else verify_mod.OUT_DIR
-    trig, md = verify_mod.write(results, out_dir)
-    print(f"wrote {trig} (named graph {verify_mod.GRAPH}) and {md}", file=sys.stderr)
+        if bar:
+            bar.close()
+    found = verify_mod.judgements(results)
+    if args.json:
+        _write(args, json.dumps([j.to_dict() for j in found], ensure_ascii=False, indent=1, default=float))
+    else:
+        print(f"{'claim':<7} {'kind':<10} {'verdict':<13} {'key number: mean [95 % interval]':<52} "
+              f"{'n':>2}  demo")
+        for j in found:
+            print(_judgement_line(j))
+        print(f"\n{len(found)} checks over seeds {seeds[0]}–{seeds[-1]}: {verify_mod.headline(found)}; "
+              f"{sum(r.runtime for r in results):.1f} s of demo time in {len(results)} runs")
+    if args.only or args.out or seeds != verify_mod.evidence.seeds_from(0, verify_mod.evidence.DEFAULT_SEEDS):
+        out_dir = Path(args.out) if args.out else None
+    else:
+        out_dir = verify_mod.OUT_DIR
+    if out_dir is None:
+        print("(not written to verification/: the shipped results come from every demo at the default seeds; "
+              "give --out DIR to write these)", file=sys.stderr)
+    else:
+        trig, md = verify_mod.write(results, out_dir)
+        print(f"wrote {trig} (named graph {verify_mod.GRAPH}) and {md}", file=sys.stderr)
     return 0
 
 
@@ -576,6 +638,8 @@ def build_parser() -> argparse.ArgumentParser:
                             description=DEMO_RUN_LIMITS)
     q.add_argument("id")
     q.add_argument("--seed", type=int, default=0, help="random seed, 0 to 2147483647 (default 0)")
+    q.add_argument("--seeds", type=int, default=1, metavar="N",
+                   help=f"run at seeds SEED … SEED+N−1 and judge each claim over them, 1 to {MAX_SEEDS} (default 1)")
     q.add_argument("--device", default="cpu", choices=("cpu", "cuda", "mps"))
     q.add_argument("--budget", type=float, metavar="SECONDS",
                    help="stop the demo after this many seconds, 1 to 600 s (default: $PLM_MAP_DEMO_BUDGET or 60 s)")
@@ -585,14 +649,23 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=cmd_demo_run, local=True, takes_extra=True)
 
     p = sub.add_parser("verify", help="run every claim check; print claim → verdict and write RDF and a report",
-                       description="Run every demo at its defaults, print the table claim → verdict → key number, "
-                       "and write verification/results.trig (PROV-O, loaded as a named graph) and "
-                       "verification/report.md.")
-    p.add_argument("--seed", type=int, default=0)
+                       description="Run every demo at its defaults over N seeds (identities once), print each claim's kind, "
+                       "verdict and key number with its 95 % bootstrap interval over the seeds, and write "
+                       "verification/results.trig (PROV-O, loaded as a named graph) and verification/report.md. "
+                       "A verdict comes from the demo's criteria (mechanisms/criteria/ID.toml): supports only when "
+                       "the interval clears every supporting bound, contradicts only when it clears a contradicting one.")
+    p.add_argument("--seeds", type=int, default=DEFAULT_SEEDS, metavar="N",
+                   help=f"run every experiment at N seeds, 1 to {MAX_SEEDS} (default {DEFAULT_SEEDS}); identities run once")
+    p.add_argument("--first-seed", "--seed", type=int, default=0, metavar="S", dest="first_seed",
+                   help="the seeds are S, S+1, …, S+N−1 (default 0)")
     p.add_argument("--budget", type=float, metavar="SECONDS",
-                   help="stop any one demo after this many seconds, 1 to 600 s (default: $PLM_MAP_DEMO_BUDGET or 60 s)")
+                   help="stop any one run after this many seconds, 1 to 600 s (default: $PLM_MAP_DEMO_BUDGET or 60 s)")
     p.add_argument("--only", nargs="+", metavar="ID", help="run only these demos")
-    p.add_argument("--out", metavar="DIR", help="where to write results.trig and report.md (default: verification/)")
+    p.add_argument("--json", action="store_true",
+                   help="print one object per claim: claim, demo, kind, verdict, key, estimate, interval, seeds, criteria")
+    p.add_argument("--output", "-o", help="with --json: write to a file")
+    p.add_argument("--out", metavar="DIR", help="where to write results.trig and report.md (default: verification/, "
+                   "only for every demo at the default seeds)")
     p.set_defaults(func=cmd_verify, local=True)
     return parser
 

@@ -26,7 +26,7 @@ PREFIXES = {
 PLM_CLASSES = (
     "Concept", "Model", "Mechanism", "Weakness", "FeatureExtractor", "Objective", "Stage",
     "Representation", "ImprovementDirection", "Organisation", "Paper", "Reference", "Survey",
-    "Section", "Claim", "Demo", "DemoRun", "Finding", "Measurement",
+    "Section", "Claim", "Demo", "DemoRun", "Verification", "Finding", "Measurement",
 )
 PLM_PROPERTIES = (
     "inverseLabel", "hasWeakness", "addresses", "eases", "usedBy", "introducedBy", "improvesOn",
@@ -35,6 +35,7 @@ PLM_PROPERTIES = (
     "arxivId", "surveyRef", "surveyCitation", "question", "section", "about", "backs",
     "contrastsWith", "suggestedCheck", "checkedBy", "demonstratedBy", "demoId", "module",
     "parameters", "seed", "runtimeSeconds", "measured", "onClaim", "verdict", "keyMetric", "keyValue",
+    "intervalLow", "intervalHigh", "confidenceLevel", "checkKind", "criterion", "seedCount",
 )
 VERIFICATION_GRAPH = "https://w3id.org/plm-map/graph/verification"
 PLM_TERMS = PLM_CLASSES + PLM_PROPERTIES

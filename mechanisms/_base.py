@@ -27,7 +27,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
-VERDICTS = ("supports", "contradicts", "inconclusive")
+VERDICTS = ("supports", "contradicts", "inconclusive", "holds", "fails")   # the last two: identities
+CHECK_KINDS = ("identity", "experiment", "unstated", "pending")   # pending: judged by the contract
 # Seconds a run may be estimated to need on one core: half the default time budget (60 s, in
 # mechanisms.runner), which stops whatever the estimate misses (a slower or busier machine).
 MAX_SECONDS = 30.0
@@ -119,15 +120,23 @@ class Verdict:
     verdict: str        # supports | contradicts | inconclusive
     explanation: str    # one sentence quoting the numbers it rests on
     key: str = ""       # the metric the verdict mostly rests on
+    kind: str = "unstated"   # identity | experiment (from the demo's criteria, mechanisms/evidence.py)
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, not {self.verdict!r}")
+        if self.kind not in CHECK_KINDS:
+            raise ValueError(f"kind must be one of {CHECK_KINDS}, not {self.kind!r}")
 
 
-def judge(claim: str, *, supports: bool, contradicts: bool = False, explanation: str, key: str = "") -> Verdict:
-    """`supports` when the supporting condition holds, `contradicts` when the opposite one holds,
-    `inconclusive` otherwise. Both conditions are computed by the caller from measured numbers."""
+def judge(claim: str, *, supports: bool | None = None, contradicts: bool = False, explanation: str,
+          key: str = "") -> Verdict:
+    """A demo's verdict on `claim`. Without `supports`, the run contract judges it from the demo's
+    criteria file (mechanisms/criteria/<id>.toml) and the metrics the run returned; with it (a demo
+    whose criteria are not written yet), `supports` when the supporting condition holds,
+    `contradicts` when the opposite one holds, `inconclusive` otherwise."""
+    if supports is None:
+        return Verdict(claim, "inconclusive", explanation, key, kind="pending")
     verdict = "supports" if supports else "contradicts" if contradicts else "inconclusive"
     return Verdict(claim, verdict, explanation, key)
 
@@ -272,7 +281,7 @@ def _plot(data: Any, where: str) -> Plot:
 
 def _verdict(data: Any, where: str) -> Verdict:
     _fields(data, Verdict, where)
-    return Verdict(*(_of(data[name], str, f"{where}.{name}") for name in ("claim", "verdict", "explanation", "key")))
+    return Verdict(*(_of(data[name], str, f"{where}.{name}") for name in ("claim", "verdict", "explanation", "key", "kind")))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -344,7 +353,12 @@ class Demo:
         check_seed_and_device(seed, device)
         module = self.load()
         import torch
-        import torch._dynamo  # noqa: F401  (the first optimizer imports it lazily: 1.5-3.5 s, once per process)
+
+        from . import evidence
+
+        criteria = evidence.criteria(self.id)
+        if criteria is not None and criteria.trains:
+            import torch._dynamo  # noqa: F401  (a demo's first optimizer imports it: 1.5-3.5 s, outside its timer)
 
         if device == "cuda" and not torch.cuda.is_available():
             raise ParamError("device cuda was asked for, but no CUDA GPU is available")
@@ -368,5 +382,25 @@ class Demo:
         missing = set(self.claims) - {v.claim for v in outcome.verdicts}
         if missing:
             raise RuntimeError(f"{self.id} returned no verdict for {sorted(missing)}")
-        return Result(self.id, p, seed, outcome.metrics, outcome.plots, outcome.verdicts, outcome.timings,
+        verdicts = [self._judged(v, outcome.metrics, criteria) for v in outcome.verdicts]
+        return Result(self.id, p, seed, outcome.metrics, outcome.plots, verdicts, outcome.timings,
                       runtime, device, started)
+
+    def _judged(self, v: Verdict, metrics: dict, criteria) -> Verdict:
+        """The run contract's verdict: the demo's criteria applied to this run's numbers; a run whose
+        model did not learn is inconclusive, whatever its numbers say of the claim."""
+        from . import evidence
+
+        check = next((c for c in criteria.checks if c.claim == v.claim), None) if criteria else None
+        if check is None:
+            if v.kind == "pending":
+                raise RuntimeError(f"{self.id}: no criterion for {v.claim} in mechanisms/criteria/{self.id}.toml")
+            return v
+        needed = check.metrics() | {b.metric for b in criteria.learned}
+        absent = sorted(n for n in needed if not isinstance(metrics.get(n), (int, float)))
+        if absent:
+            raise RuntimeError(f"{self.id}: the criteria of {v.claim} read metrics the run did not return: {absent}")
+        verdict, learned = evidence.decide(check, criteria.learned, {n: [float(metrics[n])] for n in needed})
+        explanation = v.explanation if learned is not False or check.kind == "identity" \
+            else evidence.not_learned(v.claim, criteria.learned, metrics)
+        return Verdict(v.claim, verdict, explanation, check.key, kind=check.kind)

@@ -214,8 +214,7 @@ def _serve(fd: int, parent: int, threads: int, memory: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     t0 = time.perf_counter()
     try:
-        import torch
-        import torch._dynamo  # noqa: F401  (the first optimizer imports it: seconds, so once, here)
+        import torch   # (torch._dynamo, which a demo's first optimizer imports, only for the demos that train)
 
         torch.set_num_threads(threads)
         torch.set_num_interop_threads(1)

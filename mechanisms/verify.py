@@ -1,21 +1,22 @@
 """Running every claim check: the table claim → verdict → key number, as RDF and as Markdown.
 
-`kg verify` calls `verify()` and writes `verification/results.trig` (each run a PROV-O activity in the
+`kg verify` calls `verify()` over several seeds and writes `verification/results.trig` (each run a
+PROV-O activity, each demo's verification over its runs another, with one finding per claim, in the
 named graph <https://w3id.org/plm-map/graph/verification>, which the graph loads when the file
-exists) and `verification/report.md`. The demos run in one worker process of `mechanisms.runner`
-(torch loads once for all of them), each with its own time budget.
+exists) and `verification/report.md`. The verdicts come from `mechanisms.evidence`: each claim's
+criteria applied to the interval of its numbers over the seeds. The demos run in one worker process
+of `mechanisms.runner` (torch loads once for all of them), each run with its own time budget.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from . import DEMOS, Demo, ParamError, Result
-from . import runner
+from . import evidence, runner
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "verification"
@@ -23,44 +24,38 @@ GRAPH = "https://w3id.org/plm-map/graph/verification"
 RUN_NS = "https://w3id.org/plm-map/run/"
 
 
-@dataclass
-class Row:
-    claim: str
-    verdict: str
-    key: str
-    value: float | None
-    demo: str
-    explanation: str
-
-
-def verify(demos: list[Demo] | None = None, *, seed: int = 0,
+def verify(demos: list[Demo] | None = None, *, seeds: list[int] | None = None,
            progress: Callable[[float, str], None] | None = None, budget: float | None = None,
            in_process: bool = False) -> list[Result]:
-    """Run each demo at its defaults; `progress(fraction, message)` follows all of them.
+    """Run each demo at its defaults: once (at the first seed) when all its checks are identities,
+    else at every seed of `seeds` (default: 0 … evidence.DEFAULT_SEEDS − 1). `progress(fraction,
+    message)` follows all of them.
 
-    Each demo gets `budget` seconds (default $PLM_MAP_DEMO_BUDGET or 60 s) on one worker of the
+    Each run gets `budget` seconds (default $PLM_MAP_DEMO_BUDGET or 60 s) on one worker of the
     process's pool; `in_process=True` runs them here instead, without a budget (tests, library use).
 
     Raises:
         DemoError: a demo ran past its budget or failed; the message starts with its id.
     """
     demos = list(demos or DEMOS)
+    seeds = list(seeds) if seeds else evidence.seeds_from(0, evidence.DEFAULT_SEEDS)
+    plan = [(demo, seed) for demo in demos for seed in (seeds if runs_over_seeds(demo) else seeds[:1])]
     results = []
 
-    def step_for(i: int, demo: Demo):
+    def step_for(i: int, demo: Demo, seed: int):
         def step(fraction: float, message: str):
             if progress:
-                progress((i + min(max(fraction, 0.0), 1.0)) / len(demos), f"{demo.id}: {message}")
+                progress((i + min(max(fraction, 0.0), 1.0)) / len(plan), f"{demo.id} (seed {seed}): {message}")
         return step
 
     if in_process:
-        results = [demo.run(seed=seed, progress=step_for(i, demo)) for i, demo in enumerate(demos)]
+        results = [demo.run(seed=seed, progress=step_for(i, demo, seed)) for i, (demo, seed) in enumerate(plan)]
     else:
         budget = runner.default_budget() if budget is None else runner.check_budget(budget)
         with runner.pool().worker() as worker:
-            for i, demo in enumerate(demos):
+            for i, (demo, seed) in enumerate(plan):
                 try:
-                    results.append(worker.run(demo, seed=seed, progress=step_for(i, demo), budget=budget))
+                    results.append(worker.run(demo, seed=seed, progress=step_for(i, demo, seed), budget=budget))
                 except (runner.DemoError, ParamError) as e:
                     e.args = (f"{demo.id}: {e}", *e.args[1:])
                     raise
@@ -69,18 +64,24 @@ def verify(demos: list[Demo] | None = None, *, seed: int = 0,
     return results
 
 
+def runs_over_seeds(demo: Demo) -> bool:
+    """Does the demo have a check that depends on the seed (an experiment, or criteria not written yet)?"""
+    crit = evidence.criteria(demo.id)
+    return crit is None or crit.experimental
+
+
+def judgements(results: list[Result]) -> list[evidence.Judgement]:
+    """Each claim's verdict over its demo's runs, in the survey's order."""
+    by_demo: dict[str, list[Result]] = {}
+    for r in results:
+        by_demo.setdefault(r.demo, []).append(r)
+    out = [j for demo, runs in by_demo.items() for j in evidence.combine(demo, runs)]
+    return sorted(out, key=lambda j: (claim_order(j.claim), j.demo))
+
+
 def claim_order(claim: str) -> tuple:
     section, _, number = claim.partition(".")
     return (section == "F", int(section[1:]) if section[1:].isdigit() else 0, int(number or 0))
-
-
-def rows(results: list[Result]) -> list[Row]:
-    out = []
-    for r in results:
-        for v in r.verdicts:
-            value = r.metrics.get(v.key) if v.key else None
-            out.append(Row(v.claim, v.verdict, v.key, value, r.demo, v.explanation))
-    return sorted(out, key=lambda row: (claim_order(row.claim), row.demo))
 
 
 def fmt(value: float | None) -> str:
@@ -110,10 +111,13 @@ def _lit(value) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
-def to_trig(results: list[Result]) -> str:
-    """The runs as PROV-O activities in the verification named graph (TriG)."""
+def to_trig(results: list[Result], found: list[evidence.Judgement] | None = None) -> str:
+    """The runs (plm:DemoRun) and each demo's verification over them (plm:Verification), with one
+    plm:Finding per claim, as PROV-O in the verification named graph (TriG)."""
+    found = judgements(results) if found is None else found
     lines = [
-        "# Results of `kg verify`: one plm:DemoRun (a prov:Activity) per demo, with its findings.",
+        "# Results of `kg verify`: each demo's seeded runs (plm:DemoRun), and its verification over them",
+        "# (plm:Verification) with one plm:Finding per claim: verdict, key number's mean and interval, criteria.",
         "@prefix plm:  <https://w3id.org/plm-map/ontology#> .",
         "@prefix pm:   <https://w3id.org/plm-map/id/> .",
         "@prefix prov: <http://www.w3.org/ns/prov#> .",
@@ -138,19 +142,45 @@ def to_trig(results: list[Result]) -> str:
             if isinstance(value, (int, float)):
                 lines.append(f"  {run} plm:measured [ a plm:Measurement ; rdfs:label {_lit(name)} ; "
                              f"rdf:value {_lit(float(value))} ] .")
-        for v in r.verdicts:
-            finding = f"<{RUN_NS}{r.demo}/seed-{r.seed}/{v.claim}>"
-            key_value = r.metrics.get(v.key) if v.key else None
-            lines += [
-                f"  {finding} a plm:Finding , prov:Entity ; prov:wasGeneratedBy {run} ;",
-                f"    plm:onClaim pm:claim-{v.claim} ; plm:verdict {_lit(v.verdict)} ;",
-                f"    schema:description {_lit(v.explanation)}"
-                + (f" ;\n    plm:keyMetric {_lit(v.key)}" if v.key else "")
-                + (f" ; plm:keyValue {_lit(float(key_value))}" if isinstance(key_value, (int, float)) else "")
-                + " .",
-            ]
+    verifications = {}
+    for j in found:
+        verifications.setdefault(j.demo, set()).update(j.seeds)
+    for demo, seeds in verifications.items():
+        act = f"<{RUN_NS}{demo}/{_seeds_name(sorted(seeds))}>"
+        informed = " , ".join(f"<{RUN_NS}{demo}/seed-{s}>" for s in sorted(seeds))
+        lines += [f"  {act} a plm:Verification , prov:Activity ; prov:used pm:demo-{demo} ;",
+                  f"    plm:seedCount {len(seeds)} ; prov:wasInformedBy {informed} ."]
+    for j in found:
+        act = f"<{RUN_NS}{j.demo}/{_seeds_name(sorted(verifications[j.demo]))}>"
+        finding = act[:-1] + f"/{j.claim}>"
+        extra = [f"plm:checkKind {_lit(j.kind)}", f"plm:confidenceLevel {_lit(evidence.LEVEL)}"]
+        if j.key:
+            extra.append(f"plm:keyMetric {_lit(j.key)}")
+        for name, value in (("keyValue", j.estimate), ("intervalLow", j.low), ("intervalHigh", j.high)):
+            if isinstance(value, (int, float)):
+                extra.append(f"plm:{name} {_lit(float(value))}")
+        for side in ("supports", "contradicts", "learned"):
+            for b in j.criteria.get(side, []):
+                extra.append(f"plm:criterion {_lit(criterion_text(side, b))}")
+        lines += [
+            f"  {finding} a plm:Finding , prov:Entity ; prov:wasGeneratedBy {act} ;",
+            f"    plm:onClaim pm:claim-{j.claim} ; plm:verdict {_lit(j.verdict)} ;",
+            f"    schema:description {_lit(j.explanation)} ;",
+            "    " + " ;\n    ".join(extra) + " .",
+        ]
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _seeds_name(seeds: list[int]) -> str:
+    if len(seeds) > 1 and seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"seeds-{seeds[0]}-{seeds[-1]}"
+    return "seeds-" + "_".join(str(s) for s in seeds)
+
+
+def criterion_text(side: str, bound: dict) -> str:
+    """'supports if m < 0.5 (source)', 'contradicts if …', 'learned if …'."""
+    return f"{side} if {bound['metric']} {bound['op']} {bound['threshold']:g} ({bound['source']})"
 
 
 def _iso(stamp: str) -> str:
@@ -165,32 +195,68 @@ def _iso(stamp: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def to_markdown(results: list[Result]) -> str:
-    table = rows(results)
-    counts = {v: sum(1 for r in table if r.verdict == v) for v in ("supports", "contradicts", "inconclusive")}
+def counts(found: list[evidence.Judgement]) -> dict[str, dict[str, int]]:
+    """Verdicts counted apart for identities, experiments and checks whose criteria are not written."""
+    out: dict[str, dict[str, int]] = {"identity": {"holds": 0, "fails": 0},
+                                      "experiment": {"supports": 0, "contradicts": 0, "inconclusive": 0},
+                                      "unstated": {"supports": 0, "contradicts": 0, "inconclusive": 0}}
+    for j in found:
+        out[j.kind][j.verdict] = out[j.kind].get(j.verdict, 0) + 1
+    return out
+
+
+def headline(found: list[evidence.Judgement]) -> str:
+    c = counts(found)
+    parts = [f"{sum(c['identity'].values())} identities: {c['identity']['holds']} hold, {c['identity']['fails']} fail",
+             f"{sum(c['experiment'].values())} experiments: " + ", ".join(f"{n} {v}" for v, n in c["experiment"].items())]
+    if sum(c["unstated"].values()):
+        parts.append(f"{sum(c['unstated'].values())} without written criteria (a verdict only where every seed "
+                     "agrees): " + ", ".join(f"{n} {v}" for v, n in c["unstated"].items()))
+    return "; ".join(parts)
+
+
+def key_text(j: evidence.Judgement) -> str:
+    if not j.key or j.estimate is None:
+        return ""
+    if j.low is None or len(j.seeds) == 1 or j.low == j.high:
+        return f"{j.key} = {fmt(j.estimate)}"
+    return f"{j.key} = {fmt(j.estimate)} [{fmt(j.low)}, {fmt(j.high)}]"
+
+
+def to_markdown(results: list[Result], found: list[evidence.Judgement] | None = None) -> str:
+    found = judgements(results) if found is None else found
+    seeds = sorted({r.seed for r in results})
     total_time = sum(r.runtime for r in results)
     out = [
         "# Verification report",
         "",
-        f"{len(table)} claim checks by {len(results)} demos in {total_time:.1f} s of demo time "
-        f"(seed {results[0].seed if results else 0}): {counts['supports']} supports, "
-        f"{counts['contradicts']} contradicts, {counts['inconclusive']} inconclusive.",
+        f"{len(found)} claim checks by {len({r.demo for r in results})} demos, {len(results)} runs in "
+        f"{total_time:.1f} s of demo time (seeds {seeds[0]}–{seeds[-1]}; an identity runs once, at the first). "
+        f"{headline(found)}.",
         "",
-        "| claim | verdict | key number | demo | why |",
-        "|---|---|---|---|---|",
+        f"An experiment's key number is its mean over the seeds, with a {evidence.LEVEL:.0%} percentile-bootstrap "
+        "interval; a bound counts only when the interval is wholly on its side of the threshold.",
+        "",
+        "| claim | kind | verdict | key number [interval] | seeds | demo | criteria | why |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for row in table:
-        key = f"{row.key} = {fmt(row.value)}" if row.key else ""
-        why = row.explanation.replace("|", "\\|")
-        out.append(f"| {row.claim} | {row.verdict} | {key} | `{row.demo}` | {why} |")
-    out += ["", "| demo | runtime (s) |", "|---|---|"]
-    out += [f"| `{r.demo}` | {r.runtime:.2f} |" for r in results]
+    for j in found:
+        crit = "; ".join(criterion_text(side, b) for side in ("supports", "contradicts", "learned")
+                         for b in j.criteria.get(side, []))
+        cells = [j.claim, j.kind, j.verdict, key_text(j), str(len(j.seeds)), f"`{j.demo}`", crit, j.explanation]
+        out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    out += ["", "| demo | runs | runtime (s) |", "|---|---|---|"]
+    per: dict[str, list[float]] = {}
+    for r in results:
+        per.setdefault(r.demo, []).append(r.runtime)
+    out += [f"| `{d}` | {len(ts)} | {sum(ts):.2f} |" for d, ts in per.items()]
     return "\n".join(out) + "\n"
 
 
 def write(results: list[Result], out_dir: Path = OUT_DIR) -> tuple[Path, Path]:
+    found = judgements(results)
     out_dir.mkdir(parents=True, exist_ok=True)
     trig, md = out_dir / "results.trig", out_dir / "report.md"
-    trig.write_text(to_trig(results), encoding="utf-8")
-    md.write_text(to_markdown(results), encoding="utf-8")
+    trig.write_text(to_trig(results, found), encoding="utf-8")
+    md.write_text(to_markdown(results, found), encoding="utf-8")
     return trig, md

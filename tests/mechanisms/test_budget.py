@@ -299,6 +299,10 @@ def test_demo_run_help_states_every_limit_in_seconds_and_bytes(capsys):
                  runner.BUDGET_ENV, runner.MEMORY_ENV, runner.THREADS_ENV):
         assert fact in text, fact
     assert runner.DEFAULT_BUDGET == 2 * _base.MAX_SECONDS   # "half the demos' 60 s time budget"
+    from kg import cli
+    from mechanisms import evidence
+
+    assert cli.DEFAULT_SEEDS == evidence.DEFAULT_SEEDS   # `kg verify --seeds`'s default, written out in kg.cli
 
 
 def test_refusals_state_their_limits_in_bytes():

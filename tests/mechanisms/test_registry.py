@@ -13,7 +13,7 @@ from mechanisms import DEMOS, ParamError, get
 from mechanisms.links import demo_graph
 
 ROOT = Path(__file__).resolve().parents[2]
-INFRA = {"__init__", "__main__", "_base", "links", "runner", "verify", "phrasebook"}
+INFRA = {"__init__", "__main__", "_base", "evidence", "links", "runner", "verify", "phrasebook"}
 
 
 def test_importing_the_registry_does_not_import_torch():

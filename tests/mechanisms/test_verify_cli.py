@@ -60,18 +60,21 @@ def test_bad_demo_parameters_are_refused_with_a_clear_message(args, message):
 
 def test_verify_writes_a_named_graph_of_prov_activities_and_a_report(tmp_path):
     demo = mechanisms.get("attention-scaling")
-    results = verify.verify([demo])
+    results = verify.verify([demo], seeds=[0, 1, 2])
     trig, md = verify.write(results, tmp_path)
-    assert "| Q5.2 | supports | raw_jacobian_ratio = " in md.read_text()
+    assert "| Q5.2 | experiment | supports | raw_jacobian_ratio = " in md.read_text()
     store = ox.Store()
     store.load(path=str(trig), format=ox.RdfFormat.TRIG)
     rows = list(store.query(
         "PREFIX plm: <https://w3id.org/plm-map/ontology#> PREFIX prov: <http://www.w3.org/ns/prov#> "
-        "SELECT ?claim ?verdict ?seed WHERE { GRAPH <https://w3id.org/plm-map/graph/verification> { "
-        "?f plm:onClaim ?claim ; plm:verdict ?verdict ; prov:wasGeneratedBy ?run . ?run a prov:Activity ; "
-        "plm:seed ?seed ; prov:used ?demo ; prov:startedAtTime ?t } }"))
-    assert {(r[0].value.rsplit("-", 1)[1], r[1].value, r[2].value) for r in rows} == {
-        ("Q5.2", "supports", "0"), ("Q5.7", "supports", "0")}
+        "SELECT ?claim ?verdict ?kind ?n ?seed ?low ?high WHERE { GRAPH <https://w3id.org/plm-map/graph/verification> { "
+        "?f plm:onClaim ?claim ; plm:verdict ?verdict ; plm:checkKind ?kind ; plm:intervalLow ?low ; "
+        "plm:intervalHigh ?high ; prov:wasGeneratedBy ?v . ?v a plm:Verification , prov:Activity ; "
+        "plm:seedCount ?n ; prov:used ?demo ; prov:wasInformedBy ?run . ?run a plm:DemoRun ; plm:seed ?seed ; "
+        "prov:used ?demo ; prov:startedAtTime ?t } }"))
+    assert {(r[0].value.rsplit("-", 1)[1], r[1].value, r[2].value, r[3].value, r[4].value) for r in rows} == {
+        (claim, "supports", "experiment", "3", seed) for claim in ("Q5.2", "Q5.7") for seed in "012"}
+    assert all(float(r[5].value) <= float(r[6].value) for r in rows)
     # the graph loads it as a separate named graph; the default graph is untouched
     backend = EmbeddedBackend([DATA_DIR / f for f in GRAPH_FILES] + [trig])
     try:
