@@ -366,7 +366,7 @@ DEMOS: tuple[Demo, ...] = (
         # the d copies of the input plus the attention scores and activations kept for the backward pass
         cost=lambda p: F32 * p["d"] * (p["segment_len"] * p["n_segments"]) * (
             p["d"] * (12 + 4 * p["n_layers"]) + 4 * p["n_layers"] * p["segment_len"]),
-        summary="Measures ‖∂y_T/∂x_t‖ against distance for each extractor at initialisation and ranks their reach.",
+        summary="Measures ‖∂y_T/∂x_t‖ against distance for each extractor, and trains an LSTM to recall tokens up to 32 steps back to measure how far it reaches.",
     ),
     Demo(
         id="mlp-order-blindness", module="mechanisms.mlp_order_blindness",

@@ -12,6 +12,16 @@ Claims checked
 Paper: Radford et al., "Improving Language Understanding by Generative Pre-Training" (GPT, 2018),
 L1 = Σ_i log P(u_i | u_<i), which the survey's Q3 sets against BERT's masked LM.
 p(x_1..x_T) = Π_t p(x_t | x_<t), so summing over every sequence of a tiny vocabulary must give 1.
+
+Criteria (mechanisms/criteria/causal-lm.toml). Q3.2 and Q4.16 are identities: under the causal mask
+every output's Jacobian with respect to every later input is exactly 0. They used to demand, too,
+that every past/present entry exceed 1e-6; a correct model of a first-order chain rightly learns to
+ignore all but the previous token, so that floor failed at some seeds without saying anything about
+the claims. They now demand only the exact zero to the right, plus that the prediction does read its
+left context (the LARGEST left entry above 1e-6, so that "no future dependence" is not vacuous).
+Q3.1 is an experiment (training on samples): the joint must sum to 1 and training must at least
+halve KL(true‖model). The model has learned when KL(true‖model) is below a fifth of the uniform
+guess's KL(true‖uniform), measured on the true joint itself (every sequence, not training samples).
 """
 
 from __future__ import annotations
@@ -68,6 +78,13 @@ class TinyGPT(nn.Module):
         return logp.gather(-1, x.unsqueeze(-1)).squeeze(-1).sum(-1)
 
 
+def output_input_jacobian(model: TinyGPT, x: torch.Tensor) -> torch.Tensor:
+    """‖∂ logits_i / ∂ input_j‖_F for one sequence, every output i and input j.  x: (1, T) -> (T, T)."""
+    h = model.embed(x)                                                   # (1, T, d)
+    jac = torch.autograd.functional.jacobian(lambda e: model.forward_embedded(e)[0], h)  # (T, V, 1, T, d)
+    return jac.squeeze(2).pow(2).sum(dim=(1, 3)).sqrt()
+
+
 # --------------------------------------------------------------------------- the experiment
 
 
@@ -118,32 +135,30 @@ def run(p: dict, progress) -> Outcome:
     progress(0.9, "Jacobian")
 
     # Q3.2: ∂ logits_i / ∂ input_j for every pair (i, j), reduced to a Frobenius norm per pair.
-    h = model.embed(every[:1])                                           # (1, T, d)
-    jac = torch.autograd.functional.jacobian(lambda e: model.forward_embedded(e)[0], h)  # (T, V, 1, T, d)
-    norms = jac.squeeze(2).pow(2).sum(dim=(1, 3)).sqrt()                 # (T_out, T_in)
-    future = torch.ones(T, T, dtype=torch.bool, device=device).triu(1)
-    future_max, past_min = float(norms[future].max()), float(norms[~future].min())
+    norms = output_input_jacobian(model, every[:1])                       # (T_out, T_in)
+    future = torch.ones(T, T, dtype=torch.bool, device=device).triu(1)   # input j > i: x_j and later
+    future_max, left_max = float(norms[future].max()), float(norms[~future].max())
+    kl_uniform = T * math.log(V) - entropy                               # KL(true ‖ uniform): the chance guess
 
     metrics = {"sequences": V ** T, "total_probability": total, "total_probability_error": abs(total - 1.0),
                "true_entropy_nats": entropy, "kl_before_training": kl_before, "kl_after_training": kl_after,
-               "jacobian_future_max": future_max, "jacobian_past_min": past_min}
-    # Thresholds: a normalised joint sums to 1 within 1e-5 (float64 sum of V^T terms), and training
-    # on samples must at least halve the distance to the true joint; the future Jacobian must be
-    # exactly 0 while every past/present entry is clearly non-zero (> 1e-6).
+               "kl_after_over_before": kl_after / kl_before, "kl_uniform": kl_uniform,
+               "kl_after_over_uniform": kl_after / kl_uniform,
+               "jacobian_future_max": future_max, "jacobian_left_max": left_max}
+    # The verdicts come from mechanisms/criteria/causal-lm.toml: the joint sums to 1 within 1e-5 and
+    # training at least halves KL(true‖model); no output depends on any later input (exactly 0), while
+    # it does read its left context.
     verdicts = [
-        judge("Q3.1", supports=abs(total - 1) < 1e-5 and kl_after < 0.5 * kl_before,
-              contradicts=abs(total - 1) > 1e-3, key="total_probability_error",
+        judge("Q3.1", key="total_probability_error",
               explanation=(f"Summing Π_t p(x_t|x_<t) over all {V ** T} sequences gives {total:.8f} "
                            f"(error {abs(total - 1):.1e}); training moved KL(true‖model) from {kl_before:.3f} "
                            f"to {kl_after:.3f} nats (true entropy {entropy:.3f}).")),
-        judge("Q3.2", supports=future_max == 0.0 and past_min > 1e-6, contradicts=future_max > 0.0,
-              key="jacobian_future_max",
-              explanation=(f"‖∂output_i/∂input_j‖ is {future_max:.1e} for every later input j > i and at least "
-                           f"{past_min:.2e} for j ≤ i.")),
+        judge("Q3.2", key="jacobian_future_max",
+              explanation=(f"‖∂output_i/∂input_j‖ is {future_max:.1e} for every later input j > i, and up to "
+                           f"{left_max:.2e} for the inputs j ≤ i to its left.")),
         # Q4.16: GPT and GPT-2 are exactly this kind of model (a causal Transformer LM), so the same
         # measurement decides it.
-        judge("Q4.16", supports=future_max == 0.0 and past_min > 1e-6, contradicts=future_max > 0.0,
-              key="jacobian_future_max",
+        judge("Q4.16", key="jacobian_future_max",
               explanation=(f"In a GPT-style causal Transformer LM no output depends on any later input "
                            f"(largest gradient to the right: {future_max:.1e}), so its representations are one-sided.")),
     ]

@@ -19,6 +19,17 @@ at t has already read x_{t+1}, so the forward prediction of x_{t+1} can copy it.
 Both are trained briefly on fresh random batches; then the Jacobian of the forward prediction for
 x_{t+1} with respect to the embeddings of x_{t+1}, …, x_T (and the backward one's for x_{t-1} w.r.t.
 x_0, …, x_{t-1}) is measured: any non-zero entry is a leak.
+(c) a positive control, the learning guard: the forward stack of an ELMo-style model, trained the same
+number of steps to predict x_{t-1}, the word it read one step earlier (the mirror image of the leak's
+path, but legitimate). If it cannot copy that word in `steps` steps, the training was too short to
+tell whether the interleaved model could have copied x_{t+1}, and the run is inconclusive.
+
+Criteria (mechanisms/criteria/elmo-label-leakage.toml). The conditions on the two biLMs are the old
+ones, written as ratios to ln V (the interleaved loss under 0.5 ln V, ELMo's within 10 % of ln V; the
+leak gradient non-zero for (a) and exactly zero for (b)). New: the learning guard (c), because with
+too few steps (e.g. 10) the interleaved model had not yet learned to copy, and its loss above 0.9 ln V
+used to "contradict" the claim although its leak gradient was already non-zero. Q4.5 is an experiment
+(training on random tokens), judged over seeds; its leak-gradient parts are exact by construction.
 """
 
 from __future__ import annotations
@@ -62,13 +73,20 @@ def lm_loss(model, x):
             + F.cross_entropy(bwd[:, 1:].reshape(-1, V), x[:, :-1].flatten())) / 2
 
 
+def copy_loss(model, x):
+    """The positive control: the forward stack predicts x_{t-1}, which it read one step before t."""
+    logits = model.softmax(model.f2(model.f1(model.emb(x))[0])[0])   # (B, T, V)
+    V = logits.shape[-1]
+    return F.cross_entropy(logits[:, 1:].reshape(-1, V), x[:, :-1].flatten())
+
+
 # --------------------------------------------------------------------------- the experiment
 
 
-def train(model, V: int, T: int, steps: int) -> list[float]:
-    opt, losses = torch.optim.Adam(model.parameters(), lr=1e-2), []
+def train(model, V: int, T: int, steps: int, loss_of=lm_loss) -> list[float]:
+    opt, losses = torch.optim.Adam(model.parameters(), lr=1e-2, foreach=True), []
     for _ in range(steps):
-        loss = lm_loss(model, torch.randint(V, (32, T)))    # a fresh batch of i.i.d. tokens
+        loss = loss_of(model, torch.randint(V, (32, T)))    # a fresh batch of i.i.d. tokens
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -102,29 +120,39 @@ def run(p: dict, progress) -> Outcome:
         forbidden, allowed = leak(model, V, T)
         res[name] = {"curve": losses, "final": sum(losses[-10:]) / len(losses[-10:]), "held_out": held_out,
                      "forbidden": forbidden, "allowed": allowed}
-        progress((i + 1) / 2, name)
+        progress((i + 1) / 3, name)
+    control = BiLM(V, d, d, interleaved=False)              # (c): only its forward stack is trained and used
+    control_curve = train(control, V, T, steps, loss_of=copy_loss)
+    with torch.no_grad():
+        control_held_out = float(copy_loss(control, torch.randint(V, (256, T))))
+    progress(1.0, "copy control")
     a, b = res["interleaved biLSTM"], res["ELMo (separate directions)"]
     metrics = {"ln_V": ln_v, "interleaved_train_loss": a["final"], "elmo_train_loss": b["final"],
                "interleaved_held_out_loss": a["held_out"], "elmo_held_out_loss": b["held_out"],
+               "interleaved_train_loss_per_ln_V": a["final"] / ln_v,
+               "elmo_train_loss_deviation": abs(b["final"] / ln_v - 1),
                "interleaved_leak_gradient": a["forbidden"], "elmo_leak_gradient": b["forbidden"],
-               "interleaved_allowed_gradient": a["allowed"], "elmo_allowed_gradient": b["allowed"]}
+               "interleaved_allowed_gradient": a["allowed"], "elmo_allowed_gradient": b["allowed"],
+               "copy_control_held_out_loss": control_held_out, "copy_control_held_out_per_ln_V": control_held_out / ln_v}
 
-    # "Far below": the interleaved loss must end under half of ln V; "stays ≈ ln V": the ELMo loss within
-    # 10 % of ln V; the leak gradient must be non-zero for (a) and exactly zero for (b).
+    # The verdict comes from mechanisms/criteria/elmo-label-leakage.toml: "far below": the interleaved loss
+    # must end under half of ln V; "stays ≈ ln V": the ELMo loss within 10 % of ln V; the leak gradient must
+    # be non-zero for (a) and exactly zero for (b). The copy control (c) must reach half of ln V on fresh
+    # tokens, or the run is inconclusive.
     verdicts = [judge(
-        "Q4.5", supports=a["final"] < 0.5 * ln_v and abs(b["final"] - ln_v) < 0.1 * ln_v
-        and a["forbidden"] > 0 and b["forbidden"] == 0,
-        contradicts=a["final"] > 0.9 * ln_v or b["forbidden"] > 0, key="interleaved_train_loss",
+        "Q4.5", key="interleaved_train_loss",
         explanation=(f"On i.i.d. tokens (ln V = {ln_v:.2f}) after {steps} steps the interleaved biLSTM's training loss "
                      f"is {a['final']:.2f} ({a['held_out']:.2f} on fresh tokens) while ELMo-style separate directions "
                      f"stay at {b['final']:.2f}; the gradient of a prediction w.r.t. the embeddings of the word it "
                      f"predicts and beyond reaches {a['forbidden']:.2e} in the interleaved model and is exactly "
-                     f"{b['forbidden']:g} in ELMo's (allowed inputs: {b['allowed']:.2e}).")),
+                     f"{b['forbidden']:g} in ELMo's (allowed inputs: {b['allowed']:.2e}). A forward stack trained as "
+                     f"long to copy the word it read one step earlier reaches {control_held_out:.2f} on fresh tokens.")),
     ]
     plots = [
         Plot("Language-model loss on i.i.d. random tokens", "line", "step", "cross-entropy (nats)",
              [Series(m, list(range(1, steps + 1)), r["curve"]) for m, r in res.items()]
-             + [Series("ln V (best honest loss)", [1, steps], [ln_v, ln_v])]),
+             + [Series("copy control (predicts x_(t-1))", list(range(1, steps + 1)), control_curve),
+                Series("ln V (best honest loss)", [1, steps], [ln_v, ln_v])]),
         Plot("Largest gradient of a prediction w.r.t. inputs it must not see", "bar", "model", "max |∂logit/∂e|",
              [Series("forbidden inputs", list(res), [r["forbidden"] for r in res.values()]),
               Series("allowed inputs", list(res), [r["allowed"] for r in res.values()])]),

@@ -11,6 +11,14 @@ Transformer encoder does not know which words it will be asked to predict or whi
 replaced by random words, so it is forced to keep a distributional contextual representation of
 every input token". The toy: two identical tiny MLMs on arithmetic-progression sentences, one
 trained with 100 % [MASK] replacement and one with 80/10/10, then read on inputs without [MASK].
+
+Criteria (mechanisms/criteria/mask-discrepancy.toml). Both claims are experiments (two trained
+models, judged over seeds). The conditions are the old ones: the 100 %-[MASK] model loses more than
+0.3 of accuracy on [MASK]-free inputs (contradicted below 0.05), and for Q7.3 the 80/10/10 model's
+gap is at least 0.2 smaller. What was the demo's own "learned" test (both models fill a [MASK] on
+held-out sentences with accuracy > 0.8, chance 1/V) is now the criteria's learning guard, so an
+untrained run is "inconclusive: the model did not learn" for both claims. (The test sentences are
+fresh draws, with fresh [MASK] positions; the language has only 4V distinct sentences.)
 """
 
 from __future__ import annotations
@@ -112,25 +120,19 @@ def run(p: dict, progress) -> Outcome:
     metrics = {f"{key}_{stat}": r[stat] for key, r in (("mask100", a), ("bert801010", b)) for stat in r}
     metrics |= {"mask100_mask_free_acc": free_a, "bert801010_mask_free_acc": free_b,
                 "mask100_gap": a["masked_acc"] - free_a, "bert801010_gap": b["masked_acc"] - free_b}
+    metrics["gap_reduction"] = metrics["mask100_gap"] - metrics["bert801010_gap"]
 
-    # Thresholds: the model must have learned the pre-training task (masked accuracy > 0.8) for the
-    # comparison to mean anything; "the stages differ" = the 100 %-[MASK] model loses at least 0.3 of
-    # accuracy when the same kind of prediction is asked on [MASK]-free inputs; "80/10/10 eases it" =
-    # its gap is smaller than the 100 %-[MASK] model's by at least 0.2.
-    learned = min(a["masked_acc"], b["masked_acc"]) > 0.8
-    differs = learned and metrics["mask100_gap"] > 0.3
-    eased = metrics["mask100_gap"] - metrics["bert801010_gap"] > 0.2
+    # The verdicts come from mechanisms/criteria/mask-discrepancy.toml: both models must have learned
+    # the pre-training task (masked accuracy > 0.8, the guard); "the stages differ" = the 100 %-[MASK]
+    # model loses at least 0.3 of accuracy when the same kind of prediction is asked on [MASK]-free
+    # inputs; "80/10/10 eases it" = its gap is smaller than the 100 %-[MASK] model's by at least 0.2.
     said = (f"Trained with 100% [MASK], the MLM fills a [MASK] with accuracy {a['masked_acc']:.2f} but on "
             f"[MASK]-free inputs names the token at each position with {a['clean_acc']:.2f} and corrects a typo with "
             f"{a['typo_acc']:.2f}; with 80/10/10 the same numbers are {b['masked_acc']:.2f}, {b['clean_acc']:.2f} "
             f"and {b['typo_acc']:.2f} (gap {metrics['mask100_gap']:.2f} vs {metrics['bert801010_gap']:.2f}); a [MASK] "
             f"elsewhere shifts the other hidden states by {a['mask_shift']:.4f} vs {b['mask_shift']:.4f} (1 − cos).")
-    verdicts = [
-        judge("Q3.7", supports=differs, contradicts=learned and metrics["mask100_gap"] < 0.05,
-              key="mask100_gap", explanation=said),
-        judge("Q7.3", supports=differs and eased, contradicts=learned and metrics["mask100_gap"] < 0.05,
-              key="bert801010_gap", explanation=said),
-    ]
+    verdicts = [judge("Q3.7", key="mask100_gap", explanation=said),
+                judge("Q7.3", key="bert801010_gap", explanation=said)]
     labels = ["fill a [MASK]", "name each clean token", "correct a typo"]
     plots = [
         Plot("Accuracy with and without [MASK] in the input", "bar", "task", "accuracy",

@@ -13,9 +13,19 @@ Paper: Yang et al., "XLNet" (arXiv 1906.08237) §2.1-2.2, the "[New, York] is a 
 maximises log p(New|is a city) + log p(York|is a city), XLNet log p(New|is a city) + log p(York|New,
 is a city). The toy: a context token c and a two-word city name (x1, x2) such as "New York"; all
 three objectives train the SAME small network, and differ only in what each prediction may see.
+
+Criteria (mechanisms/criteria/mlm-independence.toml). All four claims are experiments (three trained
+models, judged over seeds). The models have learned (the guard) when each one's held-out joint NLL is
+below 0.9 × log 24, the uniform guess over the 4 × 6 two-word names. Q3.5 and Q7.2 used to be
+contradicted, too, when the AR LM or the PLM put 5 % or more on non-names: that says the reference
+models did not fit, not that MLM is unbiased, and it made `--steps 1` contradict all four claims. A
+poor joint model now only withholds support (and an untrained one makes every claim inconclusive);
+the other conditions are the old ones.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
@@ -154,32 +164,29 @@ def run(p: dict, progress) -> Outcome:
             metrics["plm_order_gap_l1"] = float((q - model_joint(model, "21")).abs().sum((1, 2)).max())
         progress((i + 1) / 3, f"{name} trained")
     m = metrics
+    m |= {"mlm_nll_excess_over_mi": (m["mlm_joint_nll"] - h_joint) / mutual_info,
+          "joint_models_inconsistent_mass": max(m["ar_inconsistent_mass"], m["plm_inconsistent_mass"]),
+          "plm_minus_mlm_dependency": m["plm_dependency_captured"] - m["mlm_dependency_captured"],
+          "ar_minus_mlm_dependency": m["ar_dependency_captured"] - m["mlm_dependency_captured"],
+          "uniform_name_nll": math.log(F * S)}
 
-    # Thresholds, from the claims: "puts mass on inconsistent pairs" = MLM > 0.2 where a joint model
-    # has < 0.05; "biased" = MLM's held-out NLL above the true entropy by at least half of I(x1;x2|c),
-    # the correlation it ignores; "learns the relation explicitly / reaches the upper bound" = the
-    # AR LM and PLM recover at least 80 % of I(x1;x2|c) while MLM recovers at most 20 %.
-    mlm_biased = m["mlm_inconsistent_mass"] > 0.2 and m["mlm_joint_nll"] - h_joint > 0.5 * mutual_info
-    joint_ok = max(m["ar_inconsistent_mass"], m["plm_inconsistent_mass"]) < 0.05
+    # The verdicts come from mechanisms/criteria/mlm-independence.toml: "puts mass on inconsistent
+    # pairs" = MLM > 0.2 where a joint model has < 0.05; "biased" = MLM's held-out NLL above the true
+    # entropy by at least half of I(x1;x2|c), the correlation it ignores; "learns the relation
+    # explicitly / reaches the upper bound" = the AR LM and PLM recover at least 80 % of I(x1;x2|c)
+    # while MLM recovers at most 20 %.
     say_mlm = (f"MLM's product of marginals puts {m['mlm_inconsistent_mass']:.0%} of its mass on non-names like "
                f"'New Angeles' (the true marginals' product: {optimum_bad:.0%}; AR {m['ar_inconsistent_mass']:.1%}, "
                f"PLM {m['plm_inconsistent_mass']:.1%}) and scores {m['mlm_joint_nll']:.3f} nats on held-out names "
                f"against a true entropy of {h_joint:.3f} (the ignored I(x1;x2|c) is {mutual_info:.3f}).")
-    verdicts = [
-        judge(claim, supports=mlm_biased and joint_ok, contradicts=m["mlm_inconsistent_mass"] < 0.05 or not joint_ok,
-              key="mlm_inconsistent_mass", explanation=say_mlm)
-        for claim in ("Q3.5", "Q7.2")
-    ] + [
-        judge("Q14.6", supports=(m["plm_dependency_captured"] > 0.8 and m["plm_inconsistent_mass"] < 0.05
-                                 and m["mlm_dependency_captured"] < 0.2),
-              contradicts=m["plm_dependency_captured"] < m["mlm_dependency_captured"], key="plm_dependency_captured",
+    verdicts = [judge(claim, key="mlm_inconsistent_mass", explanation=say_mlm) for claim in ("Q3.5", "Q7.2")] + [
+        judge("Q14.6", key="plm_dependency_captured",
               explanation=(f"Masking 'New York' whole (as WWM/ERNIE/SpanBERT do) or word by word, MLM knows the "
                            f"relation (given x1 it puts only {m['mlm_inconsistent_given_x1']:.1%} on non-names) but "
                            f"its joint recovers {m['mlm_dependency_captured']:.0%} of the dependency; the permutation "
                            f"LM recovers {m['plm_dependency_captured']:.0%}, and its two factorisation orders agree "
                            f"to an L1 gap of {m['plm_order_gap_l1']:.3f}.")),
-        judge("Q17.1", supports=m["ar_dependency_captured"] > 0.8 and m["mlm_dependency_captured"] < 0.2,
-              contradicts=m["ar_dependency_captured"] < m["mlm_dependency_captured"], key="ar_dependency_captured",
+        judge("Q17.1", key="ar_dependency_captured",
               explanation=(f"The left-to-right LM reaches a held-out NLL of {m['ar_joint_nll']:.3f} nats against the "
                            f"true {h_joint:.3f}, recovering {m['ar_dependency_captured']:.0%} of I(x1;x2|c) = "
                            f"{mutual_info:.3f} nats, while MLM recovers {m['mlm_dependency_captured']:.0%}.")),

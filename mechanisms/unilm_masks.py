@@ -11,6 +11,11 @@ Seq2seq: source tokens see the source; target tokens see the source and their ow
 ("[SOS] t1 t2 [EOS] t3 t4 t5 [EOS]": t1, t2 see the first four tokens; t4 sees the first six).
 Here the SAME weights run under each mask, and the Jacobian of every output with respect to every
 input is measured: it must vanish exactly where M = −∞ and nowhere else.
+
+Criteria (mechanisms/criteria/unilm-masks.toml). Q11.5 is an identity (the Jacobian's zeros follow
+from the masks at any weights), checked once: no entry where the Jacobian's zeros and the mask
+disagree, every blocked entry exactly 0, the allowed counts n², n(n+1)/2 and s² + s·t + t(t+1)/2, and
+the paper's example rows. The conditions are the old ones.
 """
 
 from __future__ import annotations
@@ -95,16 +100,16 @@ def run(p: dict, progress) -> Outcome:
                       and s2s[s + 1, :s + 2].all() and not s2s[s + 1, s + 2:].any())
     kinds = [k.replace("-", "_") for k in expected]
     mismatches = sum(metrics[f"{k}_mismatches"] for k in kinds)
-    counts_ok = all(metrics[f"{k}_allowed"] == metrics[f"{k}_expected"] for k in kinds)
     leak = max(metrics[f"{k}_blocked_max"] for k in kinds)
-    metrics |= {"total_mismatches": mismatches, "paper_example_rows_match": float(paper_rows)}
+    count_errors = sum(abs(metrics[f"{k}_allowed"] - metrics[f"{k}_expected"]) for k in kinds)
+    metrics |= {"total_mismatches": mismatches, "paper_example_rows_match": float(paper_rows),
+                "blocked_jacobian_max": leak, "allowed_count_errors": count_errors}
 
-    # Thresholds: the claim is structural, so every blocked entry must have a Jacobian of exactly 0,
-    # every allowed entry a clearly non-zero one (> 1e-12 in float64), and the counts must equal
-    # n², n(n+1)/2 and s² + s·t + t(t+1)/2.
+    # The verdict comes from mechanisms/criteria/unilm-masks.toml: the claim is structural, so every
+    # blocked entry must have a Jacobian of exactly 0, every allowed entry a clearly non-zero one
+    # (> 1e-12 in float64), and the counts must equal n², n(n+1)/2 and s² + s·t + t(t+1)/2.
     verdicts = [judge(
-        "Q11.5", supports=mismatches == 0 and leak == 0.0 and counts_ok and paper_rows,
-        contradicts=mismatches > 0 or leak > 0.0, key="total_mismatches",
+        "Q11.5", key="total_mismatches",
         explanation=(f"One shared {p['layers']}-layer Transformer under three masks (s={s}, t={t}): the Jacobian is "
                      f"exactly 0 on every blocked entry (largest {leak:.1e}) and non-zero on every allowed one "
                      f"({mismatches} mismatches); allowed entries: bidirectional {metrics['bidirectional_allowed']}, "
