@@ -128,7 +128,9 @@ def test_the_verify_page_shows_the_recorded_run():
     at = open_page("app_pages/verify.py")
     df = at.dataframe[0].value
     assert len(df) == 55
-    assert set(df["verdict"]) <= {"supports", "contradicts", "inconclusive"}
+    assert set(df["verdict"]) <= {"supports", "contradicts", "inconclusive", "holds", "fails"}
+    assert {"identity", "experiment"} <= set(df["kind"]), "identities and experiments are told apart"
+    assert df["key number"].str.contains(r"\[.*, .*\]").any(), "experiments show their interval"
     assert not at.exception
 
 
