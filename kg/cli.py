@@ -513,7 +513,7 @@ def _seeds(args) -> list[int]:
 
 def cmd_verify(args, backend) -> int:
     import mechanisms
-    from mechanisms import runner
+    from mechanisms import evidence, runner
     from mechanisms import verify as verify_mod
 
     demos = [mechanisms.get(i) for i in args.only] if args.only else None
@@ -537,7 +537,7 @@ def cmd_verify(args, backend) -> int:
             print(_judgement_line(j))
         print(f"\n{len(found)} checks over seeds {seeds[0]}–{seeds[-1]}: {verify_mod.headline(found)}; "
               f"{sum(r.runtime for r in results):.1f} s of demo time in {len(results)} runs")
-    if args.only or args.out or seeds != verify_mod.evidence.seeds_from(0, verify_mod.evidence.DEFAULT_SEEDS):
+    if args.only or args.out or seeds != evidence.seeds_from(0, evidence.DEFAULT_SEEDS):
         out_dir = Path(args.out) if args.out else None
     else:
         out_dir = verify_mod.OUT_DIR

@@ -391,16 +391,16 @@ class Demo:
         model did not learn is inconclusive, whatever its numbers say of the claim."""
         from . import evidence
 
-        check = next((c for c in criteria.checks if c.claim == v.claim), None) if criteria else None
+        check = criteria.check(v.claim) if criteria else None
         if check is None:
             if v.kind == "pending":
                 raise RuntimeError(f"{self.id}: no criterion for {v.claim} in mechanisms/criteria/{self.id}.toml")
             return v
-        needed = check.metrics() | {b.metric for b in criteria.learned}
+        needed = criteria.needs(check)
         absent = sorted(n for n in needed if not isinstance(metrics.get(n), (int, float)))
         if absent:
             raise RuntimeError(f"{self.id}: the criteria of {v.claim} read metrics the run did not return: {absent}")
         verdict, learned = evidence.decide(check, criteria.learned, {n: [float(metrics[n])] for n in needed})
-        explanation = v.explanation if learned is not False or check.kind == "identity" \
-            else evidence.not_learned(v.claim, criteria.learned, metrics)
-        return Verdict(v.claim, verdict, explanation, check.key, kind=check.kind)
+        if learned is False and check.kind == "experiment":
+            return evidence.not_learned(check, criteria.learned, metrics)
+        return Verdict(v.claim, verdict, v.explanation, check.key, kind=check.kind)

@@ -32,6 +32,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._base import Verdict
+
 CRITERIA = Path(__file__).parent / "criteria"
 KINDS = ("identity", "experiment")
 VERDICTS = ("supports", "contradicts", "inconclusive", "holds", "fails")
@@ -86,8 +88,13 @@ class Criteria:
     def trains(self) -> bool:
         return bool(self.learned)
 
-    def check(self, claim: str) -> Check:
-        return next(c for c in self.checks if c.claim == claim)
+    def check(self, claim: str) -> Check | None:
+        """The check of `claim`; None when these criteria do not judge it."""
+        return next((c for c in self.checks if c.claim == claim), None)
+
+    def needs(self, check: Check) -> set[str]:
+        """The metrics judging `check` reads: its bounds' and key, and the learning guard's."""
+        return check.metrics() | {b.metric for b in self.learned}
 
     @property
     def experimental(self) -> bool:
@@ -202,7 +209,7 @@ def combine(demo: str, results: list) -> list[Judgement]:
     seeds = [r.seed for r in results]
     out = []
     for v in results[0].verdicts:
-        check = crit.check(v.claim) if crit and any(c.claim == v.claim for c in crit.checks) else None
+        check = crit.check(v.claim) if crit else None
         used = results[:1] if check is not None and check.kind == "identity" else results
         key = check.key if check else v.key
 
@@ -214,8 +221,7 @@ def combine(demo: str, results: list) -> list[Judgement]:
             said = {r.verdict_for(v.claim).verdict for r in used}
             verdict, did_learn, kind, stated = (said.pop() if len(said) == 1 else "inconclusive"), None, "unstated", {}
         else:
-            names = check.metrics() | {b.metric for b in crit.learned}
-            verdict, did_learn = decide(check, crit.learned, {n: values(n) for n in names})
+            verdict, did_learn = decide(check, crit.learned, {n: values(n) for n in crit.needs(check)})
             kind = check.kind
             stated = {"supports": [b.to_dict() for b in check.supports],
                       "contradicts": [b.to_dict() for b in check.contradicts],
@@ -225,15 +231,12 @@ def combine(demo: str, results: list) -> list[Judgement]:
     return out
 
 
-def not_learned(claim: str, learned: tuple[Bound, ...], metrics: dict) -> str:
-    """The explanation of a run whose model did not learn: it says nothing about the claim."""
+def not_learned(check: Check, learned: tuple[Bound, ...], metrics: dict) -> Verdict:
+    """The verdict of a run whose model did not learn: it says nothing about the claim."""
     missed = "; ".join(f"{b.metric} = {float(metrics.get(b.metric, math.nan)):.4g}, needs {b.op} {b.threshold:g}"
                        for b in learned)
-    return explained(claim, explanation=f"The model did not learn ({missed}), so this run says nothing about the claim.")
-
-
-def explained(claim: str, *, explanation: str) -> str:
-    return explanation
+    return Verdict(check.claim, "inconclusive", key=check.key, kind=check.kind,
+                   explanation=f"The model did not learn ({missed}), so this run says nothing about the claim.")
 
 
 def seeds_from(first: int, count: int) -> list[int]:
