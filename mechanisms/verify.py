@@ -207,8 +207,11 @@ def counts(found: list[evidence.Judgement]) -> dict[str, dict[str, int]]:
 
 def headline(found: list[evidence.Judgement]) -> str:
     c = counts(found)
-    parts = [f"{sum(c['identity'].values())} identities: {c['identity']['holds']} hold, {c['identity']['fails']} fail",
-             f"{sum(c['experiment'].values())} experiments: " + ", ".join(f"{n} {v}" for v, n in c["experiment"].items())]
+    ident, exper = sum(c["identity"].values()), sum(c["experiment"].values())
+    holds, fails = c["identity"]["holds"], c["identity"]["fails"]
+    parts = [f"{ident} identit{'y' if ident == 1 else 'ies'}: {holds} hold{'s' if holds == 1 else ''}, "
+             f"{fails} fail{'s' if fails == 1 else ''}",
+             f"{exper} experiment{'' if exper == 1 else 's'}: " + ", ".join(f"{n} {v}" for v, n in c["experiment"].items())]
     if sum(c["unstated"].values()):
         parts.append(f"{sum(c['unstated'].values())} without written criteria (a verdict only where every seed "
                      "agrees): " + ", ".join(f"{n} {v}" for v, n in c["unstated"].items()))
