@@ -196,7 +196,7 @@ def test_a_large_graph_is_capped(tmp_path):
     from kg.synthetic import write_synthetic
 
     path = tmp_path / "large.nt"
-    write_synthetic(path, 40_000)   # the survey's graph (its verification runs included) plus generated families
+    write_synthetic(path, 20_000)
     backend = EmbeddedBackend(sources=[path])
     try:
         tree = family.family_tree(backend)
